@@ -1,0 +1,41 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Scott.Lab.Abstractions.Models;
+
+/// <summary>
+/// The backbone the host builds from the run's tokenizer and model settings: tokenizer, then a ViT.
+/// forward(images, keepMask) returns the last layer's patch tokens (B, N, D); registers are removed.
+/// Masked tokens are replaced by a learned mask embedding, not dropped.
+/// </summary>
+public abstract class EncoderModule : nn.Module<Tensor, Tensor?, Tensor>
+{
+    protected EncoderModule(string name) : base(name) { }
+
+    public abstract int GridHeight { get; }
+    public abstract int GridWidth { get; }
+    public int NumTokens => GridHeight * GridWidth;
+    public abstract int EmbedDim { get; }
+    public abstract long ForwardFlopsPerImage { get; }
+}
+
+/// <summary>A stack of transformer blocks of the run's width, heads and FFN type: (B, N, D) to (B, N, D).</summary>
+public abstract class TransformerModule : nn.Module<Tensor, Tensor>
+{
+    protected TransformerModule(string name) : base(name) { }
+
+    public abstract long ForwardFlopsPerImage { get; }
+}
+
+/// <summary>Builds modules of the run's architecture, so that objectives need not know it.</summary>
+public interface IModelFactory
+{
+    int EmbedDim { get; }
+    int NumTokens { get; }
+
+    /// <summary>A new encoder (fresh weights) with the run's tokenizer and ViT settings.</summary>
+    EncoderModule CreateEncoder();
+
+    /// <summary>A transformer of <paramref name="depth"/> blocks, optionally re-adding the fixed position embedding first.</summary>
+    TransformerModule CreateTransformer(int depth, bool addPositionEmbedding);
+}
