@@ -22,8 +22,9 @@ public readonly record struct StepInfo(long Step, long TotalSteps);
 /// <param name="Models">Builds encoders and transformers of the run's architecture.</param>
 /// <param name="TotalSteps">Steps of the whole run, for schedules the objective owns (e.g. EMA momentum).</param>
 /// <param name="NumClasses">Classes of the dataset (0 when unknown); for supervised objectives and probes.</param>
-/// <param name="Generator">Seeded random generator for anything the objective samples (masks).</param>
-public sealed record ObjectiveContext(IModelFactory Models, long TotalSteps, int NumClasses, Generator Generator);
+/// <param name="Seed">Run seed. Derive per-step randomness with <see cref="StepSeed.For"/> so that a resumed run
+/// draws exactly what an uninterrupted one would.</param>
+public sealed record ObjectiveContext(IModelFactory Models, long TotalSteps, int NumClasses, int Seed);
 
 /// <summary>
 /// A training objective. It registers every module it trains or keeps (the encoder, predictor, EMA target,

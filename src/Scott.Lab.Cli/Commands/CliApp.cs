@@ -1,0 +1,73 @@
+using System.CommandLine;
+using Scott.Lab.Abstractions.Data;
+using Scott.Lab.Engine.Config;
+using Scott.Lab.Engine.Training;
+using Scott.Lab.Plugins;
+
+namespace Scott.Lab.Cli.Commands;
+
+/// <summary>Builds the command tree and turns every expected failure into a one-line error and an exit code.</summary>
+public static class CliApp
+{
+    public const int ExitConfigError = 2;
+    public const int ExitFailure = 1;
+
+    public static readonly Option<string[]> PluginFolders = new("--plugins")
+    {
+        Description = "Extra plugin folders (the built-in plugins next to the program are always loaded).",
+        Recursive = true,
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("Scott.Lab: self-supervised representation learning (SCOTT + MIM-JEPA and friends).")
+        {
+            PluginFolders,
+            TrainCommand.Create(stdout, stderr),
+            PluginsCommand.Create(stdout),
+            BenchCommand.Create(stdout, stderr),
+        };
+        try
+        {
+            var parsed = root.Parse(args);
+            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (IsExpected(e))
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return e is ConfigException or PluginException ? ExitConfigError : ExitFailure;
+        }
+        catch (Exception e)
+        {
+            stderr.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message}");
+            if (Environment.GetEnvironmentVariable("SCOTT_LAB_DEBUG") == "1") stderr.WriteLine(e);
+            else stderr.WriteLine("(set SCOTT_LAB_DEBUG=1 to see the stack trace)");
+            return ExitFailure;
+        }
+    }
+
+    private static bool IsExpected(Exception e) =>
+        e is ConfigException or PluginException or DatasetException or TrainingDivergedException or InvalidOperationException or IOException;
+
+    public static PluginCatalog LoadCatalog(ParseResult parsed)
+    {
+        var folders = new List<string> { PluginCatalog.BuiltInFolder };
+        folders.AddRange(parsed.GetValue(PluginFolders) ?? []);
+        var fromEnv = Environment.GetEnvironmentVariable("SCOTT_LAB_PLUGINS");
+        if (!string.IsNullOrWhiteSpace(fromEnv)) folders.AddRange(fromEnv.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
+        return PluginCatalog.Load(folders);
+    }
+
+    /// <summary>A config path as given, or relative to the repository's configs/ when run from elsewhere.</summary>
+    public static string FindConfig(string path)
+    {
+        if (File.Exists(path)) return path;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, path);
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new ConfigException($"config file not found: {Path.GetFullPath(path)}");
+    }
+}

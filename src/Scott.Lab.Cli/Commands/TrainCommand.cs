@@ -1,0 +1,67 @@
+using System.CommandLine;
+using Scott.Lab.Engine.Config;
+using Scott.Lab.Engine.Runs;
+using Scott.Lab.Engine.Training;
+
+namespace Scott.Lab.Cli.Commands;
+
+/// <summary><c>scott-lab train config.yaml [--set k=v]... [--run-dir DIR] [--device D] [--max-steps N] [--resume]</c></summary>
+public static class TrainCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var config = new Argument<string>("config") { Description = "Run config (YAML), e.g. configs/ssl/tiny.yaml." };
+        var set = new Option<string[]>("--set") { Description = "Override a config key: --set trainer.batch_size=128 (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var runDir = new Option<string?>("--run-dir") { Description = "Run directory (default: runs/<name>-<time>)." };
+        var device = new Option<string?>("--device") { Description = "auto | cpu | cuda (overrides trainer.device)." };
+        var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many steps in total; the schedule still spans the whole run." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir from its latest checkpoint, with its saved config." };
+        var command = new Command("train", "Pre-train an encoder.") { config, set, runDir, device, maxSteps, resume };
+        command.SetAction(parsed =>
+        {
+            bool resuming = parsed.GetValue(resume);
+            string? dir = parsed.GetValue(runDir);
+            if (resuming && dir is null) throw new ConfigException("--resume needs --run-dir DIR: the run to continue.");
+            var overrides = (parsed.GetValue(set) ?? []).ToList();
+            if (parsed.GetValue(device) is { } d) overrides.Add($"trainer.device={d}");
+
+            // A resumed run uses the config it saved, so that nothing can drift between the two halves.
+            string configPath = resuming ? Path.Combine(dir!, "config.yaml") : CliApp.FindConfig(parsed.GetValue(config)!);
+            if (resuming && !File.Exists(configPath)) throw new ConfigException($"--resume: {configPath} not found; is {dir} a run directory?");
+            var tree = ConfigLoader.LoadTree(configPath, overrides);
+            var runConfig = ConfigLoader.Bind(tree);
+            long? max = parsed.GetValue(maxSteps);
+            if (max is <= 0) throw new ConfigException($"--max-steps: must be positive, got {max}");
+
+            var catalog = CliApp.LoadCatalog(parsed);
+            using var run = RunBuilder.Build(runConfig, catalog);
+            string name = runConfig.Name ?? Path.GetFileNameWithoutExtension(configPath);
+            var directory = new RunDirectory(dir ?? Path.Combine("runs", $"{name}-{DateTime.Now:yyyyMMdd-HHmmss}"));
+            if (!resuming)
+            {
+                directory.WriteConfig(run.Resolved);
+                directory.WriteJson(directory.RunFile, RunInfo.Describe(run));
+            }
+            stderr.WriteLine($"run {directory.Path}: {run.Config.Tokenizer.Id} + {run.Config.Objective.Id} on {run.Config.Dataset.Id} " +
+                             $"({run.Loader.Count} images, {run.TotalSteps} steps, {run.Device.type.ToString().ToLowerInvariant()})");
+
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); stderr.WriteLine("\nstopping after this step (checkpoint will be saved)..."); };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                var line = new ProgressLine(stderr, run.Config.Trainer.LogEvery);
+                var summary = new TrainingDriver(run, directory).Run(resuming, max, line.Show, cancel.Token);
+                line.Finish();
+                stdout.WriteLine($"done: {summary.Steps}/{summary.TotalSteps} steps, loss {summary.FirstLoss:F4} -> {summary.LastLoss:F4}, " +
+                                 $"{summary.ImagesPerSecond:F0} img/s, {summary.WallSeconds:F1} s. Summary: {directory.SummaryFile}");
+                return 0;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,91 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Nodes;
+using Scott.Lab.Engine.Data;
+using Scott.Lab.Engine.Models;
+
+namespace Scott.Lab.Engine.Config;
+
+/// <summary>A whole run, as YAML presets and the portal describe it. Plugin options stay raw until the plugin is known.</summary>
+public sealed class RunConfig
+{
+    public string? Name { get; set; }
+    [Required] public PluginSelection Dataset { get; set; } = new();
+    [Required] public PluginSelection Tokenizer { get; set; } = new();
+    [Required] public PluginSelection Objective { get; set; } = new();
+    public ModelOptions Model { get; set; } = new();
+    public OptimizerOptions Optimizer { get; set; } = new();
+    public TrainerOptions Trainer { get; set; } = new();
+    public AugmentOptions Augment { get; set; } = new();
+}
+
+/// <summary>Which plugin, and its options as written (bound to the plugin's options type later).</summary>
+public sealed class PluginSelection
+{
+    [Required(ErrorMessage = "is required (a plugin id; see `scott-lab plugins list`)")]
+    public string Id { get; set; } = "";
+    public JsonObject? Options { get; set; }
+}
+
+/// <summary>AdamW and its learning-rate / weight-decay schedules (the <c>optimizer:</c> section).</summary>
+public sealed class OptimizerOptions : IValidatableObject
+{
+    [Range(0.0, 10.0, MinimumIsExclusive = true), Description("Peak learning rate.")]
+    public double Lr { get; set; } = 5e-4;
+
+    [Range(0.0, 10.0), Description("Learning rate at the start of warm-up.")]
+    public double StartLr { get; set; } = 1e-6;
+
+    [Range(0.0, 10.0), Description("Learning rate at the last step.")]
+    public double FinalLr { get; set; } = 1e-5;
+
+    [Description("Weight decay [start, end], linear over the run. Biases and 1-D parameters get none.")]
+    public double[] WeightDecay { get; set; } = [0.04, 0.4];
+
+    [Range(0.0, 100000.0), Description("Linear warm-up length in epochs (fractions allowed).")]
+    public double WarmupEpochs { get; set; } = 40;
+
+    [Range(0.0, 1.0), Description("Share of the post-warm-up steps kept at the peak before the cosine decay.")]
+    public double FlatFraction { get; set; } = 0.72;
+
+    [AllowedValues("warmup-flat-cosine", "warmup-cosine", "constant"), Description("Learning-rate schedule shape.")]
+    public string Schedule { get; set; } = "warmup-flat-cosine";
+
+    [Range(0.0, 1.0, MaximumIsExclusive = true)] public double Beta1 { get; set; } = 0.9;
+    [Range(0.0, 1.0, MaximumIsExclusive = true)] public double Beta2 { get; set; } = 0.999;
+    [Range(1e-12, 1.0)] public double Eps { get; set; } = 1e-8;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (WeightDecay is not { Length: 2 } || WeightDecay.Any(w => w < 0 || double.IsNaN(w)))
+            yield return new ValidationResult("must be two non-negative numbers [start, end], e.g. [0.04, 0.4].", [nameof(WeightDecay)]);
+    }
+}
+
+/// <summary>How long, how big and where (the <c>trainer:</c> section).</summary>
+public sealed class TrainerOptions
+{
+    [Range(1, 1_000_000), Description("Epochs over the pre-training images. Ignored when steps is set.")]
+    public int Epochs { get; set; } = 300;
+
+    [Range(1L, long.MaxValue), Description("Total optimiser steps; overrides epochs when set.")]
+    public long? Steps { get; set; }
+
+    [Range(1, 1 << 20), Description("Images per step.")]
+    public int BatchSize { get; set; } = 64;
+
+    [Description("Seed of every random draw (data order, augmentation, masks, dropout, init).")]
+    public int Seed { get; set; } = 47;
+
+    [AllowedValues("auto", "cpu", "cuda"), Description("auto picks CUDA when available, else the CPU.")]
+    public string Device { get; set; } = "auto";
+
+    [Range(0, int.MaxValue), Description("Save a checkpoint every N steps (0: only at the end).")]
+    public int CheckpointEvery { get; set; } = 1000;
+
+    [Range(1, int.MaxValue), Description("Log metrics every N steps.")]
+    public int LogEvery { get; set; } = 10;
+
+    [Range(0, 1024), Description("CPU threads for libtorch (0: all cores).")]
+    public int Threads { get; set; }
+}

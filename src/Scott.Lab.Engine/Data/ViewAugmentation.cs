@@ -1,0 +1,178 @@
+using Scott.Lab.Abstractions.Objectives;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Scott.Lab.Engine.Data;
+
+/// <summary>
+/// Batched view augmentation on tensors. Geometry: RandomResizedCrop (bicubic) and horizontal flip, done as one
+/// per-sample affine grid_sample, shared across views when the objective asks for it. Colour, per view and
+/// sample: with probability color_p, colour jitter (p=jitter_p), grayscale (p=gray_p), Gaussian blur (p=blur_p).
+/// Then normalisation. Samples that skip an op get its identity parameters, so every op is one batched call.
+/// Differences from torchvision, on purpose: jitter runs in a fixed order (brightness, contrast, saturation, hue),
+/// hue is a YIQ rotation, and the crop is sampled bicubically without antialiasing.
+/// </summary>
+public sealed class ViewAugmentation(int imageSize, IReadOnlyList<float> mean, IReadOnlyList<float> std, AugmentOptions options)
+{
+    private static readonly float[] LumaWeights = [0.299f, 0.587f, 0.114f];
+
+    // TorchSharp's enum stops at Bilinear, but the value is passed through to libtorch's grid_sampler,
+    // where 2 is bicubic (checked by a test against a bicubic reference).
+    internal const GridSampleMode Bicubic = (GridSampleMode)2;
+
+    /// <summary>Views of a batch of images in [0, 1], (B, C, H, W), normalised and sized imageSize².</summary>
+    public IReadOnlyList<Tensor> Views(Tensor images, ViewRequest request, Random random)
+    {
+        var views = new List<Tensor>(request.Count);
+        Tensor? shared = null;
+        for (int v = 0; v < request.Count; v++)
+        {
+            Tensor cropped;
+            if (request.SharedGeometry) cropped = shared ??= CropAndFlip(images, random);
+            else cropped = CropAndFlip(images, random);
+            views.Add(Normalize(Colour(cropped, random)));
+        }
+        return views;
+    }
+
+    /// <summary>Resize to imageSize² and normalise, with no randomness (evaluation).</summary>
+    public Tensor Plain(Tensor images)
+    {
+        var x = images.shape[2] == imageSize && images.shape[3] == imageSize
+            ? images
+            : F.interpolate(images, new long[] { imageSize, imageSize }, mode: InterpolationMode.Bicubic, align_corners: false).clamp(0, 1);
+        return Normalize(x);
+    }
+
+    public Tensor CropAndFlip(Tensor images, Random random)
+    {
+        long batch = images.shape[0], height = images.shape[2], width = images.shape[3];
+        var theta = new float[batch * 6];
+        for (int b = 0; b < batch; b++)
+        {
+            var (top, left, h, w) = SampleCrop(random, height, width);
+            float flip = random.NextDouble() < options.FlipP ? -1f : 1f;
+            // align_corners=false: the crop [left, left+w) spans normalised [-1 + 2·left/W, -1 + 2·(left+w)/W].
+            theta[b * 6 + 0] = flip * (float)(w / (double)width);
+            theta[b * 6 + 2] = (float)(-1 + (2.0 * left + w) / width);
+            theta[b * 6 + 4] = (float)(h / (double)height);
+            theta[b * 6 + 5] = (float)(-1 + (2.0 * top + h) / height);
+        }
+        var thetaT = tensor(theta, new long[] { batch, 2, 3 }, device: images.device);
+        var grid = F.affine_grid(thetaT, new long[] { batch, images.shape[1], imageSize, imageSize }, align_corners: false);
+        return F.grid_sample(images, grid, mode: Bicubic, padding_mode: GridSamplePaddingMode.Border, align_corners: false).clamp(0, 1);
+    }
+
+    // torchvision's RandomResizedCrop.get_params: 10 tries, then a central crop.
+    private (int top, int left, int h, int w) SampleCrop(Random random, long height, long width)
+    {
+        double area = height * width, logLo = Math.Log(3.0 / 4), logHi = Math.Log(4.0 / 3);
+        for (int attempt = 0; attempt < 10; attempt++)
+        {
+            double target = area * (options.CropScale[0] + random.NextDouble() * (options.CropScale[1] - options.CropScale[0]));
+            double ratio = Math.Exp(logLo + random.NextDouble() * (logHi - logLo));
+            int w = (int)Math.Round(Math.Sqrt(target * ratio)), h = (int)Math.Round(Math.Sqrt(target / ratio));
+            if (w > 0 && h > 0 && w <= width && h <= height)
+                return (random.Next(0, (int)height - h + 1), random.Next(0, (int)width - w + 1), h, w);
+        }
+        return (0, 0, (int)height, (int)width);
+    }
+
+    public Tensor Colour(Tensor x, Random random)
+    {
+        long batch = x.shape[0], channels = x.shape[1];
+        var brightness = new float[batch]; var contrast = new float[batch]; var saturation = new float[batch];
+        var hue = new float[batch]; var gray = new float[batch]; var sigma = new float[batch];
+        bool anyGray = false, anyBlur = false;
+        for (int b = 0; b < batch; b++)
+        {
+            brightness[b] = contrast[b] = saturation[b] = 1;
+            if (random.NextDouble() >= options.ColorP) continue;
+            if (random.NextDouble() < options.JitterP)
+            {
+                brightness[b] = Uniform(random, 1 - options.Brightness, 1 + options.Brightness);
+                contrast[b] = Uniform(random, 1 - options.Contrast, 1 + options.Contrast);
+                saturation[b] = Uniform(random, 1 - options.Saturation, 1 + options.Saturation);
+                hue[b] = Uniform(random, -options.Hue, options.Hue);
+            }
+            if (random.NextDouble() < options.GrayP) { gray[b] = 1; anyGray = true; }
+            if (random.NextDouble() < options.BlurP) { sigma[b] = Uniform(random, options.BlurSigma[0], options.BlurSigma[1]); anyBlur = true; }
+        }
+        var device = x.device;
+        Tensor PerSample(float[] values) => tensor(values, device: device).view(batch, 1, 1, 1);
+
+        x = (x * PerSample(brightness)).clamp(0, 1);
+        var m = Luma(x).mean(new long[] { 1, 2, 3 }, keepdim: true);
+        x = ((x - m) * PerSample(contrast) + m).clamp(0, 1);
+        if (channels == 3)
+        {
+            var g = Luma(x);
+            x = (g + (x - g) * PerSample(saturation)).clamp(0, 1);
+            x = RotateHue(x, hue).clamp(0, 1);
+            if (anyGray) x = where(PerSample(gray) > 0, Luma(x).expand_as(x), x);
+        }
+        if (anyBlur) x = Blur(x, sigma);
+        return x;
+    }
+
+    private static float Uniform(Random random, double lo, double hi) => (float)(lo + random.NextDouble() * (hi - lo));
+
+    private static Tensor Luma(Tensor x) =>
+        x.shape[1] == 1 ? x : (x * tensor(LumaWeights, device: x.device).view(1, 3, 1, 1)).sum(1, keepdim: true);
+
+    // Hue shift as a rotation of the chroma plane in YIQ space; angle = 2π·hue per sample.
+    private static Tensor RotateHue(Tensor x, float[] hue)
+    {
+        if (hue.All(h => h == 0)) return x;
+        var toYiq = tensor(new float[] { 0.299f, 0.587f, 0.114f, 0.596f, -0.274f, -0.322f, 0.211f, -0.523f, 0.312f }, new long[] { 3, 3 }, device: x.device);
+        var fromYiq = linalg.inv(toYiq);
+        var rotations = new float[hue.Length * 9];
+        for (int b = 0; b < hue.Length; b++)
+        {
+            double a = 2 * Math.PI * hue[b];
+            float c = (float)Math.Cos(a), s = (float)Math.Sin(a);
+            rotations[b * 9 + 0] = 1;
+            rotations[b * 9 + 4] = c; rotations[b * 9 + 5] = -s;
+            rotations[b * 9 + 7] = s; rotations[b * 9 + 8] = c;
+        }
+        var rot = tensor(rotations, new long[] { hue.Length, 3, 3 }, device: x.device);
+        var transform = fromYiq.matmul(rot).matmul(toYiq); // (B, 3, 3)
+        return einsum("bij,bjhw->bihw", transform, x);
+    }
+
+    // Per-sample separable Gaussian blur as one grouped convolution; sigma 0 means identity (a delta kernel).
+    private Tensor Blur(Tensor x, float[] sigma)
+    {
+        long batch = x.shape[0], channels = x.shape[1], h = x.shape[2], w = x.shape[3];
+        int size = Math.Max(3, (int)Math.Round(imageSize * 0.1) | 1);
+        int radius = Math.Min(size / 2, (int)Math.Min(h, w) - 1);
+        size = 2 * radius + 1;
+        var kernels = new float[batch * channels * size];
+        for (int b = 0; b < batch; b++)
+        {
+            var k = new float[size];
+            if (sigma[b] <= 0) k[radius] = 1;
+            else
+            {
+                double sum = 0;
+                for (int i = 0; i < size; i++) sum += k[i] = (float)Math.Exp(-0.5 * Math.Pow((i - radius) / sigma[b], 2));
+                for (int i = 0; i < size; i++) k[i] = (float)(k[i] / sum);
+            }
+            for (int c = 0; c < channels; c++) Array.Copy(k, 0, kernels, (b * channels + c) * size, size);
+        }
+        var kernel = tensor(kernels, new long[] { batch * channels, 1, size }, device: x.device);
+        var flat = x.reshape(1, batch * channels, h, w);
+        flat = F.pad(flat, new long[] { radius, radius, radius, radius }, TorchSharp.PaddingModes.Reflect);
+        flat = F.conv2d(flat, kernel.unsqueeze(2), groups: batch * channels);            // horizontal (1×k)
+        flat = F.conv2d(flat, kernel.unsqueeze(3), groups: batch * channels);            // vertical (k×1)
+        return flat.reshape(batch, channels, h, w);
+    }
+
+    private Tensor Normalize(Tensor x)
+    {
+        long channels = x.shape[1];
+        var m = tensor(mean.Take((int)channels).ToArray(), device: x.device).view(1, channels, 1, 1);
+        var s = tensor(std.Take((int)channels).ToArray(), device: x.device).view(1, channels, 1, 1);
+        return (x - m) / s;
+    }
+}

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using Scott.Lab.Engine.Training;
+
+namespace Scott.Lab.Engine.Runs;
+
+/// <summary>Live progress of a training run, for a console line or a portal.</summary>
+public sealed record TrainingProgress(long Step, long TotalSteps, double Loss, double LearningRate, double ImagesPerSecond, TimeSpan Eta, string? Warning);
+
+/// <summary>How a run ended (this invocation).</summary>
+public sealed record TrainingSummary(long Steps, long TotalSteps, double FirstLoss, double LastLoss, double ImagesPerSecond, double WallSeconds, long ResumedFrom, bool Cancelled);
+
+/// <summary>
+/// Drives a run: resume, the step loop, metrics rows, checkpoints (periodic, on cancel and at the end) and the
+/// summary. Progress is reported after every step; the sink decides how often to show it.
+/// </summary>
+public sealed class TrainingDriver(AssembledRun run, RunDirectory directory)
+{
+    public TrainingSummary Run(bool resume, long? maxSteps, Action<TrainingProgress>? progress, CancellationToken cancel)
+    {
+        var checkpoints = new Checkpoints(directory.Path);
+        using var trainer = new Trainer(run);
+        long start = 0;
+        double? firstLoss = null;
+        if (resume)
+        {
+            string latest = checkpoints.Latest() ?? throw new InvalidOperationException(
+                $"--resume: no checkpoint in {checkpoints.Folder}. Start the run without --resume.");
+            start = trainer.Restore(latest);
+            directory.TruncateMetricsFrom(start);
+            firstLoss = directory.ReadSummary()?["first_loss"]?.GetValue<double>();
+        }
+        long total = run.TotalSteps;
+        long stop = Math.Min(total, maxSteps ?? total);
+        var trainerOptions = run.Config.Trainer;
+        int batch = trainerOptions.BatchSize;
+
+        var losses = new List<double>();
+        var wall = Stopwatch.StartNew();
+        var interval = Stopwatch.StartNew();
+        long intervalStart = start, lastSaved = start;
+        double intervalLoss = 0;
+        bool cancelled = false;
+        long step = start;
+        for (; step < stop; step++)
+        {
+            bool log = (step + 1) % trainerOptions.LogEvery == 0 || step == stop - 1;
+            var result = trainer.Step(step, withMetrics: log);
+            losses.Add(result.Loss);
+            intervalLoss += result.Loss;
+            double rate = (step + 1 - start) * batch / Math.Max(1e-9, wall.Elapsed.TotalSeconds);
+            if (log)
+            {
+                long n = step + 1 - intervalStart;
+                var row = new Dictionary<string, object>
+                {
+                    ["step"] = step,
+                    ["loss"] = intervalLoss / n,
+                    ["lr"] = result.LearningRate,
+                    ["wd"] = result.WeightDecay,
+                    ["images_per_second"] = n * batch / Math.Max(1e-9, interval.Elapsed.TotalSeconds),
+                    ["wall_seconds"] = wall.Elapsed.TotalSeconds,
+                };
+                foreach (var (name, value) in result.Metrics) row[name] = value;
+                directory.AppendMetrics(row);
+                intervalStart = step + 1;
+                intervalLoss = 0;
+                interval.Restart();
+            }
+            var eta = TimeSpan.FromSeconds((stop - step - 1) * batch / Math.Max(1e-9, rate));
+            progress?.Invoke(new TrainingProgress(step + 1, total, result.Loss, result.LearningRate, rate, eta, null));
+
+            if (trainerOptions.CheckpointEvery > 0 && (step + 1) % trainerOptions.CheckpointEvery == 0)
+            {
+                trainer.SaveCheckpoint(checkpoints, step + 1);
+                lastSaved = step + 1;
+                WriteSummary(step + 1, losses, firstLoss, wall, start, cancelled: false);
+            }
+            if (cancel.IsCancellationRequested)
+            {
+                cancelled = true;
+                step++;
+                break;
+            }
+        }
+        if (step != lastSaved || start == step) trainer.SaveCheckpoint(checkpoints, step);
+        return WriteSummary(step, losses, firstLoss, wall, start, cancelled);
+    }
+
+    private TrainingSummary WriteSummary(long steps, List<double> losses, double? firstLoss, Stopwatch wall, long start, bool cancelled)
+    {
+        // The first and last losses are means over a short window (up to 10 steps), so one noisy batch can't decide them.
+        int window = Math.Clamp(losses.Count / 10, 1, 10);
+        double first = firstLoss ?? (losses.Count > 0 ? losses.Take(window).Average() : double.NaN);
+        double last = losses.Count > 0 ? losses.TakeLast(window).Average() : double.NaN;
+        double seconds = wall.Elapsed.TotalSeconds;
+        var summary = new TrainingSummary(steps, run.TotalSteps, first, last,
+            (steps - start) * run.Config.Trainer.BatchSize / Math.Max(1e-9, seconds), seconds, start, cancelled);
+        directory.WriteJson(directory.SummaryFile, summary);
+        return summary;
+    }
+}

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using Scott.Lab.Abstractions.Objectives;
+using TorchSharp.Modules;
+
+namespace Scott.Lab.Engine.Training;
+
+/// <summary>What a checkpoint says about where training stood.</summary>
+/// <param name="Step">Steps completed: training resumes at this step.</param>
+public sealed record CheckpointState(long Step, long TotalSteps, int Seed, string CreatedUtc);
+
+/// <summary>
+/// Checkpoints in <c>runDir/checkpoints/step-00000100/</c>: the objective's whole state (context encoder,
+/// target, predictor, heads), the optimiser state and the trainer state. Written to a temporary folder and then
+/// renamed, so a process killed mid-save never leaves a half checkpoint behind. Random draws are derived from
+/// (seed, step) (see StepSeed), so the step and seed are all the generator state a resume needs.
+/// </summary>
+public sealed class Checkpoints(string runDirectory)
+{
+    public string Folder => Path.Combine(runDirectory, "checkpoints");
+
+    public string Save(ObjectiveModule objective, AdamW optimizer, CheckpointState state)
+    {
+        Directory.CreateDirectory(Folder);
+        string final = Path.Combine(Folder, $"step-{state.Step:D8}");
+        string temp = final + ".tmp";
+        if (Directory.Exists(temp)) Directory.Delete(temp, true);
+        Directory.CreateDirectory(temp);
+        objective.save(Path.Combine(temp, "model.bin"));
+        optimizer.save_state_dict(Path.Combine(temp, "optimizer.bin"));
+        File.WriteAllText(Path.Combine(temp, "state.json"), JsonSerializer.Serialize(state));
+        if (Directory.Exists(final)) Directory.Delete(final, true);
+        Directory.Move(temp, final);
+        return final;
+    }
+
+    /// <summary>The newest complete checkpoint, or null.</summary>
+    public string? Latest() =>
+        Directory.Exists(Folder)
+            ? Directory.EnumerateDirectories(Folder, "step-*")
+                .Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal) && File.Exists(Path.Combine(d, "state.json")))
+                .OrderBy(d => d, StringComparer.Ordinal).LastOrDefault()
+            : null;
+
+    public static CheckpointState Load(string checkpoint, ObjectiveModule objective, AdamW? optimizer)
+    {
+        var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(checkpoint, "state.json")))
+                    ?? throw new InvalidDataException($"{checkpoint}/state.json is empty.");
+        objective.load(Path.Combine(checkpoint, "model.bin"));
+        optimizer?.load_state_dict(Path.Combine(checkpoint, "optimizer.bin"));
+        return state;
+    }
+}

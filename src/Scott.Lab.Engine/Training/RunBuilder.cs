@@ -1,0 +1,116 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Scott.Lab.Abstractions.Data;
+using Scott.Lab.Abstractions.Models;
+using Scott.Lab.Abstractions.Objectives;
+using Scott.Lab.Abstractions.Plugins;
+using Scott.Lab.Engine.Config;
+using Scott.Lab.Engine.Data;
+using Scott.Lab.Engine.Models;
+using Scott.Lab.Plugins;
+using TorchSharp;
+
+namespace Scott.Lab.Engine.Training;
+
+/// <summary>A plugin as used by a run: enough to reproduce it.</summary>
+public sealed record PluginUse(string Kind, string Id, string Version, string Sha256);
+
+/// <summary>Everything a run needs, assembled from a config and the plugin catalog, on its device.</summary>
+public sealed class AssembledRun : IDisposable
+{
+    public required RunConfig Config { get; init; }
+    /// <summary>The config with every default filled in: what the run directory and the run store keep.</summary>
+    public required JsonObject Resolved { get; init; }
+    public required IImageDataset Dataset { get; init; }
+    public required ModelFactory Models { get; init; }
+    public required ObjectiveModule Objective { get; init; }
+    public required PretrainingLoader Loader { get; init; }
+    public required ViewAugmentation Augmentation { get; init; }
+    public required Schedules Schedules { get; init; }
+    public required torch.Device Device { get; init; }
+    public required IReadOnlyList<PluginUse> Plugins { get; init; }
+    public long TotalSteps => Schedules.TotalSteps;
+
+    public void Dispose()
+    {
+        Objective.Dispose();
+        Dataset.Dispose();
+    }
+}
+
+/// <summary>Builds a run from a validated config. Every failure is a ConfigException/PluginException/DatasetException naming its key.</summary>
+public static class RunBuilder
+{
+    public static AssembledRun Build(RunConfig config, PluginCatalog catalog)
+    {
+        var device = DeviceSelector.Select(config.Trainer.Device);
+        if (config.Trainer.Threads > 0) torch.set_num_threads(config.Trainer.Threads);
+
+        var datasetPlugin = catalog.Resolve<IDatasetPlugin>(config.Dataset.Id, "dataset.id");
+        var tokenizerPlugin = catalog.Resolve<ITokenizerPlugin>(config.Tokenizer.Id, "tokenizer.id");
+        var objectivePlugin = catalog.Resolve<IObjectivePlugin>(config.Objective.Id, "objective.id");
+        var datasetOptions = ConfigLoader.BindPluginOptions(datasetPlugin.OptionsType, config.Dataset.Options, "dataset.options");
+        var tokenizerOptions = ConfigLoader.BindPluginOptions(tokenizerPlugin.OptionsType, config.Tokenizer.Options, "tokenizer.options");
+        var objectiveOptions = ConfigLoader.BindPluginOptions(objectivePlugin.OptionsType, config.Objective.Options, "objective.options");
+
+        var dataset = datasetPlugin.Open(datasetOptions);
+        try
+        {
+            var loader = new PretrainingLoader(dataset, config.Trainer.BatchSize, config.Trainer.Seed);
+            long totalSteps = config.Trainer.Steps ?? (long)config.Trainer.Epochs * loader.StepsPerEpoch;
+            var schedules = new Schedules(config.Optimizer, totalSteps, loader.StepsPerEpoch);
+
+            var tokenizerContext = new TokenizerContext(config.Model.ImageSize, dataset.Channels, config.Model.Width);
+            TokenizerModule CreateTokenizer()
+            {
+                try { return tokenizerPlugin.Create(tokenizerOptions, tokenizerContext); }
+                catch (ArgumentException e) { throw new ConfigException($"tokenizer.options: {e.Message}"); }
+            }
+
+            // Same seed, same initial weights.
+            torch.manual_seed(config.Trainer.Seed);
+            var models = new ModelFactory(CreateTokenizer, config.Model);
+            var objective = objectivePlugin.Create(objectiveOptions,
+                new ObjectiveContext(models, totalSteps, dataset.ClassNames.Count, config.Trainer.Seed));
+            objective.to(device);
+
+            return new AssembledRun
+            {
+                Config = config,
+                Resolved = Resolve(config, datasetOptions, tokenizerOptions, objectiveOptions),
+                Dataset = dataset,
+                Models = models,
+                Objective = objective,
+                Loader = loader,
+                Augmentation = new ViewAugmentation(config.Model.ImageSize, dataset.Mean, dataset.Std, config.Augment),
+                Schedules = schedules,
+                Device = device,
+                Plugins = new IScottLabPlugin[] { datasetPlugin, tokenizerPlugin, objectivePlugin }
+                    .Select(p => new PluginUse(p.Kind.ToString().ToLowerInvariant(), p.Id, p.Version, catalog.EntryFor(p)?.Sha256 ?? ""))
+                    .ToList(),
+            };
+        }
+        catch
+        {
+            dataset.Dispose();
+            throw;
+        }
+    }
+
+    private static JsonObject Resolve(RunConfig config, object datasetOptions, object tokenizerOptions, object objectiveOptions)
+    {
+        JsonNode Node(object value) => JsonSerializer.SerializeToNode(value, value.GetType(), ConfigLoader.Json)!;
+        JsonObject Plugin(string id, object options) => new() { ["id"] = id, ["options"] = Node(options) };
+        return new JsonObject
+        {
+            ["name"] = config.Name,
+            ["dataset"] = Plugin(config.Dataset.Id, datasetOptions),
+            ["tokenizer"] = Plugin(config.Tokenizer.Id, tokenizerOptions),
+            ["objective"] = Plugin(config.Objective.Id, objectiveOptions),
+            ["model"] = Node(config.Model),
+            ["optimizer"] = Node(config.Optimizer),
+            ["trainer"] = Node(config.Trainer),
+            ["augment"] = Node(config.Augment),
+        };
+    }
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using Scott.Lab.Abstractions.Objectives;
+using TorchSharp;
+using TorchSharp.Modules;
+
+namespace Scott.Lab.Engine.Training;
+
+/// <summary>What one optimiser step produced.</summary>
+public sealed record StepResult(long Step, double Loss, double LearningRate, double WeightDecay, IReadOnlyDictionary<string, double> Metrics);
+
+/// <summary>A loss that stopped being a number; training cannot continue.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);
+
+/// <summary>
+/// The training loop of one run, on the calling thread (dispose scopes are thread-static): one dispose scope per
+/// step, the schedules applied before each step, the objective's hooks after it. Every random draw of step s is
+/// seeded from (seed, s), which is what makes a resume exact.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly AssembledRun _run;
+    private readonly AdamW _optimizer;
+    private readonly AdamW.ParamGroup _decayGroup;
+
+    public Trainer(AssembledRun run)
+    {
+        _run = run;
+        (_optimizer, _decayGroup, _) = OptimizerFactory.Create(run.Objective, run.Config.Optimizer);
+    }
+
+    public AdamW Optimizer => _optimizer;
+
+    /// <summary>Restores model, target, predictor and optimiser from a checkpoint; returns the step to continue from.</summary>
+    public long Restore(string checkpoint)
+    {
+        var state = Checkpoints.Load(checkpoint, _run.Objective, _optimizer);
+        if (state.Seed != _run.Config.Trainer.Seed || state.TotalSteps != _run.TotalSteps)
+            throw new InvalidOperationException(
+                $"Checkpoint {checkpoint} was made with seed {state.Seed} and {state.TotalSteps} total steps; this run has seed {_run.Config.Trainer.Seed} and {_run.TotalSteps}. Resume with the run's own config.");
+        return state.Step;
+    }
+
+    public string SaveCheckpoint(Checkpoints checkpoints, long stepsDone) =>
+        checkpoints.Save(_run.Objective, _optimizer, new CheckpointState(stepsDone, _run.TotalSteps, _run.Config.Trainer.Seed, DateTime.UtcNow.ToString("O")));
+
+    /// <summary>Runs one step. <paramref name="withMetrics"/> reads the objective's extra metrics (costs a sync on GPU).</summary>
+    public StepResult Step(long step, bool withMetrics)
+    {
+        var run = _run;
+        int seed = run.Config.Trainer.Seed;
+        var info = new StepInfo(step, run.TotalSteps);
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(StepSeed.For(seed, step, stream: 1)); // dropout, drop-path
+        var random = new Random(StepSeed.For(seed, step, stream: 2)); // augmentation
+
+        var (images, labels) = run.Loader.Batch(step);
+        images = images.to(run.Device);
+        var views = run.Augmentation.Views(images, run.Objective.Views, random);
+
+        double lr = run.Schedules.LearningRate(step), wd = run.Schedules.WeightDecay(step);
+        OptimizerFactory.Apply(_optimizer, _decayGroup, lr, wd);
+        run.Objective.train();
+        _optimizer.zero_grad();
+        var output = run.Objective.Forward(new TrainingBatch(views, labels.to(run.Device)), info);
+        output.Loss.backward();
+        _optimizer.step();
+        run.Objective.AfterOptimizerStep(info);
+
+        double loss = output.Loss.item<float>();
+        if (!double.IsFinite(loss))
+            throw new TrainingDivergedException($"The loss became {loss} at step {step}. Lower optimizer.lr (now {run.Config.Optimizer.Lr}) or check the data.");
+        IReadOnlyDictionary<string, double> metrics = withMetrics
+            ? output.Metrics.ToDictionary(kv => kv.Key, kv => (double)kv.Value.item<float>())
+            : new Dictionary<string, double>();
+        return new StepResult(step, loss, lr, wd, metrics);
+    }
+
+    public void Dispose() => _optimizer.Dispose();
+}

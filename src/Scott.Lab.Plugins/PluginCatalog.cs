@@ -1,0 +1,169 @@
+using System.Reflection;
+using System.Security.Cryptography;
+using McMaster.NETCore.Plugins;
+using Scott.Lab.Abstractions.Plugins;
+using TorchSharp;
+
+namespace Scott.Lab.Plugins;
+
+/// <summary>Whether a plugin file could be used.</summary>
+public enum PluginStatus { Loaded, Failed }
+
+/// <summary>One plugin (or one failed plugin file) as the catalog knows it.</summary>
+public sealed record PluginEntry(
+    PluginKind? Kind, string Id, string Version, string DisplayName, string Description, string AssemblyPath,
+    string Sha256, PluginStatus Status, string? Error, IScottLabPlugin? Instance);
+
+/// <summary>
+/// Discovers plugin DLLs in plugin folders and loads them with McMaster's PluginLoader. The contract and TorchSharp
+/// are shared with the host (PreferSharedTypes), so a plugin's tensors and modules are the host's types. A file
+/// that fails (not .NET, a throwing constructor, nothing implemented, a duplicate id) becomes a Failed entry with
+/// its error; it never stops the other plugins from loading. Loaders are not collectible: libtorch types can't unload.
+/// </summary>
+public sealed class PluginCatalog
+{
+    private static readonly Type[] SharedTypes = [typeof(IScottLabPlugin), typeof(torch)];
+    private readonly List<PluginEntry> _entries = [];
+    private readonly Dictionary<string, PluginLoader> _loaders = new(StringComparer.Ordinal);
+    private readonly object _gate = new();
+
+    public IReadOnlyList<PluginEntry> Entries { get { lock (_gate) return _entries.ToList(); } }
+
+    /// <summary>The plugin folder next to the running program: where the built-in plugins are copied.</summary>
+    public static string BuiltInFolder => Path.Combine(AppContext.BaseDirectory, "plugins");
+
+    public static PluginCatalog Load(IEnumerable<string> folders)
+    {
+        var catalog = new PluginCatalog();
+        foreach (var folder in folders) catalog.Scan(folder);
+        return catalog;
+    }
+
+    /// <summary>
+    /// Loads plugin files in <paramref name="folder"/> that are not loaded yet: <c>Name/Name.dll</c> in a subfolder
+    /// (with its dependencies beside it) or a single DLL directly in the folder. Returns the new entries.
+    /// </summary>
+    public IReadOnlyList<PluginEntry> Scan(string folder)
+    {
+        var added = new List<PluginEntry>();
+        if (!Directory.Exists(folder)) return added;
+        var candidates = Directory.EnumerateDirectories(folder)
+            .Select(dir => Path.Combine(dir, Path.GetFileName(dir) + ".dll"))
+            .Where(File.Exists)
+            .Concat(Directory.EnumerateFiles(folder, "*.dll"))
+            .Select(Path.GetFullPath)
+            .OrderBy(p => p, StringComparer.Ordinal);
+        foreach (var path in candidates)
+        {
+            lock (_gate) if (_loaders.ContainsKey(path) || _entries.Any(e => e.AssemblyPath == path)) continue;
+            added.AddRange(LoadFile(path));
+        }
+        return added;
+    }
+
+    public IReadOnlyList<PluginEntry> LoadFile(string path)
+    {
+        string hash = Sha256Of(path);
+        var found = new List<PluginEntry>();
+        try
+        {
+            var loader = PluginLoader.CreateFromAssemblyFile(path, SharedTypes, config => config.PreferSharedTypes = true);
+            var assembly = loader.LoadDefaultAssembly();
+            var types = PluginTypes(assembly);
+            if (types.Count == 0)
+                found.Add(Failed(path, hash, $"contains no public class implementing {nameof(ITokenizerPlugin)}, {nameof(IObjectivePlugin)} or {nameof(IDatasetPlugin)} with a parameterless constructor."));
+            foreach (var type in types) found.Add(Instantiate(type, path, hash));
+            lock (_gate) _loaders[path] = loader;
+        }
+        catch (BadImageFormatException)
+        {
+            found.Add(Failed(path, hash, "is not a .NET assembly (BadImageFormat). Plugins are .NET class libraries built against Scott.Lab.Abstractions."));
+        }
+        catch (Exception e) when (e is FileLoadException or FileNotFoundException or ReflectionTypeLoadException or TypeLoadException)
+        {
+            found.Add(Failed(path, hash, $"could not be loaded: {Describe(e)}"));
+        }
+        lock (_gate)
+        {
+            for (int i = 0; i < found.Count; i++)
+            {
+                var entry = found[i];
+                if (entry.Status == PluginStatus.Loaded && _entries.Any(e => e.Status == PluginStatus.Loaded && e.Kind == entry.Kind && e.Id == entry.Id))
+                    found[i] = entry with { Status = PluginStatus.Failed, Instance = null, Error = $"duplicate {entry.Kind} id '{entry.Id}': already provided by another plugin file." };
+                _entries.Add(found[i]);
+            }
+        }
+        return found;
+    }
+
+    /// <summary>The loaded plugin of a kind with this id, or a clear error listing what is available.</summary>
+    public T Resolve<T>(string id, string configKey) where T : class, IScottLabPlugin
+    {
+        var kind = KindOf(typeof(T));
+        var entries = Entries;
+        var match = entries.FirstOrDefault(e => e.Status == PluginStatus.Loaded && e.Kind == kind && e.Id == id);
+        if (match?.Instance is T plugin) return plugin;
+        var failed = entries.FirstOrDefault(e => e.Status == PluginStatus.Failed && e.Kind == kind && e.Id == id);
+        if (failed is not null) throw new PluginException($"{configKey}: plugin '{id}' failed to load: {failed.Error}");
+        var available = entries.Where(e => e.Status == PluginStatus.Loaded && e.Kind == kind).Select(e => e.Id).OrderBy(x => x);
+        throw new PluginException($"{configKey}: unknown {kind.ToString().ToLowerInvariant()} '{id}'. Available: {string.Join(", ", available)}");
+    }
+
+    public PluginEntry? EntryFor(IScottLabPlugin plugin) => Entries.FirstOrDefault(e => ReferenceEquals(e.Instance, plugin));
+
+    private static List<Type> PluginTypes(Assembly assembly)
+    {
+        Type[] all;
+        try { all = assembly.GetExportedTypes(); }
+        catch (ReflectionTypeLoadException e) { all = e.Types.Where(t => t is not null).ToArray()!; }
+        return all.Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IScottLabPlugin).IsAssignableFrom(t)
+                              && t.GetConstructor(Type.EmptyTypes) is not null).ToList();
+    }
+
+    private static PluginEntry Instantiate(Type type, string path, string hash)
+    {
+        try
+        {
+            var plugin = (IScottLabPlugin)Activator.CreateInstance(type)!;
+            if (string.IsNullOrWhiteSpace(plugin.Id)) return Failed(path, hash, $"{type.FullName} has an empty Id.", type.Name);
+            if (plugin.OptionsType.GetConstructor(Type.EmptyTypes) is null)
+                return Failed(path, hash, $"{type.FullName}: options type {plugin.OptionsType.Name} needs a public parameterless constructor.", plugin.Id);
+            return new PluginEntry(KindOf(plugin), plugin.Id, plugin.Version, plugin.DisplayName, plugin.Description, path, hash, PluginStatus.Loaded, null, plugin);
+        }
+        catch (Exception e)
+        {
+            return Failed(path, hash, $"{type.FullName} threw while being created: {Describe(e)}", type.Name);
+        }
+    }
+
+    private static PluginKind KindOf(IScottLabPlugin plugin) => plugin switch
+    {
+        ITokenizerPlugin => PluginKind.Tokenizer,
+        IObjectivePlugin => PluginKind.Objective,
+        IDatasetPlugin => PluginKind.Dataset,
+        _ => plugin.Kind,
+    };
+
+    private static PluginKind KindOf(Type type) =>
+        typeof(ITokenizerPlugin).IsAssignableFrom(type) ? PluginKind.Tokenizer
+        : typeof(IObjectivePlugin).IsAssignableFrom(type) ? PluginKind.Objective
+        : PluginKind.Dataset;
+
+    private static PluginEntry Failed(string path, string hash, string error, string? id = null) =>
+        new(null, id ?? Path.GetFileNameWithoutExtension(path), "", "", "", path, hash, PluginStatus.Failed, error, null);
+
+    private static string Describe(Exception e)
+    {
+        while (e is TargetInvocationException { InnerException: not null } t) e = t.InnerException!;
+        return $"{e.GetType().Name}: {e.Message}";
+    }
+
+    private static string Sha256Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
+    }
+}
+
+/// <summary>A plugin that is unknown or failed, with a message naming the config key and what is available.</summary>
+public sealed class PluginException(string message) : Exception(message);
