@@ -36,7 +36,7 @@ public sealed class MimJepaObjective : ObjectiveModule
         var head = nn.Linear(models.EmbedDim, models.EmbedDim);
         using (no_grad())
         {
-            nn.init.trunc_normal_(head.weight!, std: 0.02);
+            WeightInit.TruncatedNormal_(head.weight!, 0.02);
             nn.init.zeros_(head.bias!);
         }
         predictor_head = nn.Sequential(nn.SiLU(), nn.LayerNorm(models.EmbedDim), head);

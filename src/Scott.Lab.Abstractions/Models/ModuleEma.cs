@@ -18,6 +18,10 @@ public static class ModuleEma
                 throw new InvalidOperationException($"EMA: source has no parameter '{name}'; target and source must share an architecture.");
             targetParam.mul_(momentum).add_(s, alpha: 1 - momentum);
         }
+        var sourceBuffers = source.named_buffers().ToDictionary(b => b.name, b => b.buffer);
+        foreach (var (name, targetBuffer) in target.named_buffers())
+            if (targetBuffer.is_floating_point() && sourceBuffers.TryGetValue(name, out var s))
+                targetBuffer.mul_(momentum).add_(s, alpha: 1 - momentum);
     }
 
     /// <summary>Copies weights so that the target starts equal to the source.</summary>

@@ -27,11 +27,11 @@ public sealed class VisionTransformer : EncoderModule
         _model = model;
         this.tokenizer = tokenizer;
         mask_token = nn.Parameter(torch.empty(1, 1, model.Width));
-        nn.init.trunc_normal_(mask_token, std: 1e-6);
+        WeightInit.TruncatedNormal_(mask_token, 1e-6);
         if (model.Registers > 0)
         {
             registers = nn.Parameter(torch.empty(1, model.Registers, model.Width));
-            nn.init.trunc_normal_(registers, std: 0.02);
+            WeightInit.TruncatedNormal_(registers, 0.02);
         }
         pos_drop = nn.Dropout(model.Dropout);
         blocks = TransformerStack.CreateBlocks(model, model.Depth);
@@ -148,7 +148,7 @@ public sealed class TransformerStack : TransformerModule
             foreach (var module in blocks[i].modules())
                 if (module is Linear linear)
                 {
-                    nn.init.trunc_normal_(linear.weight!, std: 0.02);
+                    WeightInit.TruncatedNormal_(linear.weight!, 0.02);
                     if (linear.bias is not null) nn.init.zeros_(linear.bias);
                 }
             double scale = Math.Sqrt(2.0 * (i + 1));

@@ -17,7 +17,10 @@ public sealed class Schedules
         _options = options;
         TotalSteps = totalSteps;
         WarmupSteps = Math.Min(totalSteps - 1, (long)Math.Round(options.WarmupEpochs * stepsPerEpoch));
-        FlatSteps = options.Schedule == "warmup-flat-cosine" ? (long)Math.Round(options.FlatFraction * (totalSteps - WarmupSteps)) : 0;
+        // The flat phase never eats the last step, so the run always ends exactly at final_lr.
+        FlatSteps = options.Schedule == "warmup-flat-cosine"
+            ? Math.Min((long)Math.Round(options.FlatFraction * (totalSteps - WarmupSteps)), Math.Max(0, totalSteps - 1 - WarmupSteps))
+            : 0;
     }
 
     public long TotalSteps { get; }

@@ -1,0 +1,96 @@
+using System.Text.Json.Nodes;
+
+namespace Scott.Lab.Cli.Tests;
+
+public class TrainCommandTests
+{
+    [Fact]
+    public void TinyPresetTrainsAndItsLossFalls()
+    {
+        string runDir = CliRunner.TempDir();
+        var (exit, output, error) = CliRunner.Run("train", CliRunner.Config("configs/ssl/tiny.yaml"), "--run-dir", runDir);
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("done:", output);
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "summary.json")))!;
+        double first = summary["first_loss"]!.GetValue<double>(), last = summary["last_loss"]!.GetValue<double>();
+        Assert.Equal(60, summary["steps"]!.GetValue<long>());
+        Assert.True(last < 0.8 * first, $"loss fell only from {first} to {last}");
+        Assert.True(summary["images_per_second"]!.GetValue<double>() > 0);
+        Assert.True(summary["wall_seconds"]!.GetValue<double>() > 0);
+
+        Assert.True(File.Exists(Path.Combine(runDir, "config.yaml")));
+        Assert.Contains("mim-jepa", File.ReadAllText(Path.Combine(runDir, "config.yaml")));
+        var run = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "run.json")))!;
+        Assert.Equal(3, run["plugins"]!.AsArray().Count);
+        var metrics = File.ReadAllLines(Path.Combine(runDir, "metrics.jsonl"));
+        Assert.Equal(6, metrics.Length); // log_every 10 over 60 steps
+        Assert.True(Directory.Exists(Path.Combine(runDir, "checkpoints", "step-00000060")));
+        Assert.True(Directory.Exists(Path.Combine(runDir, "checkpoints", "step-00000030")));
+        Assert.Contains("step 60/60", error); // the progress line
+    }
+
+    [Fact]
+    public void ResumeContinuesFromTheLatestCheckpointAndFinishes()
+    {
+        string runDir = CliRunner.TempDir();
+        var tiny = CliRunner.Config("configs/ssl/tiny.yaml");
+        var first = CliRunner.Run("train", tiny, "--run-dir", runDir, "--max-steps", "20", "--set", "trainer.checkpoint_every=10");
+        Assert.True(first.Exit == 0, first.Err);
+        var second = CliRunner.Run("train", tiny, "--run-dir", runDir, "--resume");
+        Assert.True(second.Exit == 0, second.Err);
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "summary.json")))!;
+        Assert.Equal(20, summary["resumed_from"]!.GetValue<long>());
+        Assert.Equal(60, summary["steps"]!.GetValue<long>());
+        // Metrics rows are not duplicated by the resume.
+        var steps = File.ReadAllLines(Path.Combine(runDir, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!["step"]!.GetValue<long>()).ToList();
+        Assert.Equal(steps.Distinct().Count(), steps.Count);
+    }
+
+    [Theory]
+    [InlineData("optimizer.lr=-0.001", "optimizer.lr")]
+    [InlineData("tokenizer.id=nope", "tokenizer.id: unknown tokenizer 'nope'. Available: patch, scott")]
+    [InlineData("objective.id=nope", "objective.id")]
+    [InlineData("dataset.options.pretrain_on=everything", "dataset.options.pretrain_on")]
+    [InlineData("model.heads=5", "model.heads")]
+    [InlineData("model.widht=64", "model.widht")]
+    [InlineData("trainer.batch_size=abc", "trainer.batch_size")]
+    public void BadConfigValuesGiveOneLineErrorNamingTheKey(string assignment, string expected)
+    {
+        var (exit, _, error) = CliRunner.Run("train", CliRunner.Config("configs/ssl/tiny.yaml"), "--run-dir", CliRunner.TempDir(), "--set", assignment);
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, error);
+        Assert.StartsWith("error: ", error);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.DoesNotContain("   at ", error);
+    }
+
+    [Fact]
+    public void MissingDatasetFolderIsNamed()
+    {
+        string missing = Path.Combine(CliRunner.TempDir(), "no-such-folder");
+        var (exit, _, error) = CliRunner.Run("train", CliRunner.Config("configs/ssl/fashion-mnist-cpu.yaml"), "--run-dir", CliRunner.TempDir(),
+            "--set", $"dataset.options.root={missing}");
+        Assert.NotEqual(0, exit);
+        Assert.Contains(missing, error);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.DoesNotContain("   at ", error);
+    }
+
+    [Fact]
+    public void CudaWithoutAGpuIsAClearError()
+    {
+        if (TorchSharp.torch.cuda.is_available()) return; // nothing to check on a GPU machine
+        var (exit, _, error) = CliRunner.Run("train", CliRunner.Config("configs/ssl/tiny.yaml"), "--run-dir", CliRunner.TempDir(), "--device", "cuda");
+        Assert.Equal(2, exit);
+        Assert.Contains("trainer.device: cuda was requested but no CUDA device is available", error);
+    }
+
+    [Fact]
+    public void MissingConfigFileIsNamed()
+    {
+        var (exit, _, error) = CliRunner.Run("train", "/nonexistent/run.yaml");
+        Assert.Equal(2, exit);
+        Assert.Contains("/nonexistent/run.yaml", error);
+    }
+}
