@@ -1,3 +1,4 @@
+using Scott.Lab.Tests.Shared;
 using Scott.Lab.Abstractions.Models;
 using Scott.Lab.Abstractions.Masking;
 using Scott.Lab.Engine.Models;

@@ -1,3 +1,4 @@
+using Scott.Lab.Tests.Shared;
 using Scott.Lab.Abstractions.Masking;
 using Scott.Lab.Abstractions.Models;
 using Scott.Lab.Abstractions.Objectives;
@@ -19,7 +20,7 @@ public class MimJepaObjectiveTests
         Dropout = 0, AttnDropout = 0, DropPath = 0,
     };
 
-    private static ModelFactory Factory() => new(() => new TinyPatchTokenizer(ImageSize, Channels, 4, Width), Model);
+    private static ModelFactory Factory() => new(() => new TinyPatchTokenizer(ImageSize, Channels, 4, Width, applyMask: true, bias: true), Model);
 
     private static MimJepaObjective Create(double emaStart = 0.9, int seed = 5)
     {

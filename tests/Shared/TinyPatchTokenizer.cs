@@ -3,11 +3,12 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Scott.Lab.Engine.Tests.Models;
+namespace Scott.Lab.Tests.Shared;
 
 /// <summary>
 /// A test tokenizer: one patch-embedding conv (kernel = stride = patch), flattened row-major. By default it ignores
 /// the keep-mask on purpose, so that tests see what the encoder itself does with masked tokens.
+/// Shared by the test projects (linked), so that they don't depend on the tokenizer plugins.
 /// </summary>
 internal sealed class TinyPatchTokenizer : TokenizerModule
 {
@@ -15,10 +16,10 @@ internal sealed class TinyPatchTokenizer : TokenizerModule
     private readonly int _grid, _dim, _channels, _patch;
     private readonly bool _applyMask;
 
-    public TinyPatchTokenizer(int imageSize, int channels, int patch, int dim, bool applyMask = false) : base(nameof(TinyPatchTokenizer))
+    public TinyPatchTokenizer(int imageSize, int channels, int patch, int dim, bool applyMask = false, bool bias = false) : base(nameof(TinyPatchTokenizer))
     {
         (_grid, _dim, _channels, _patch, _applyMask) = (imageSize / patch, dim, channels, patch, applyMask);
-        proj = nn.Conv2d(channels, dim, patch, stride: patch, bias: false);
+        proj = nn.Conv2d(channels, dim, patch, stride: patch, bias: bias);
         RegisterComponents();
     }
 
