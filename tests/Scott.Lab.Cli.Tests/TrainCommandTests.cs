@@ -93,4 +93,15 @@ public class TrainCommandTests
         Assert.Equal(2, exit);
         Assert.Contains("/nonexistent/run.yaml", error);
     }
+
+    [Fact]
+    public void WithoutRunDirTheRunGoesUnderTheDataFolder()
+    {
+        string dataDir = CliRunner.TempDir();
+        var (exit, _, error) = CliRunner.Run("train", CliRunner.Config("configs/ssl/tiny.yaml"), "--data-dir", dataDir, "--max-steps", "2");
+        Assert.True(exit == 0, error);
+        var run = Assert.Single(Directory.GetDirectories(Path.Combine(dataDir, "runs")));
+        Assert.StartsWith("tiny-", Path.GetFileName(run));
+        Assert.True(File.Exists(Path.Combine(run, "summary.json")));
+    }
 }

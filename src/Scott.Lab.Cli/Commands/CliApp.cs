@@ -19,11 +19,18 @@ public static class CliApp
         AllowMultipleArgumentsPerToken = true,
     };
 
+    public static readonly Option<string?> DataDir = new("--data-dir")
+    {
+        Description = "Data folder shared with the portal (default: ScottLab:DataDir in appsettings.json, or ScottLab__DataDir).",
+        Recursive = true,
+    };
+
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("Scott.Lab: self-supervised representation learning (SCOTT + MIM-JEPA and friends).")
         {
             PluginFolders,
+            DataDir,
             TrainCommand.Create(stdout, stderr),
             PluginsCommand.Create(stdout),
             BenchCommand.Create(stdout, stderr),
@@ -53,11 +60,14 @@ public static class CliApp
     public static PluginCatalog LoadCatalog(ParseResult parsed)
     {
         var folders = new List<string> { PluginCatalog.BuiltInFolder };
+        folders.AddRange(Settings(parsed).PluginFolders);
         folders.AddRange(parsed.GetValue(PluginFolders) ?? []);
         var fromEnv = Environment.GetEnvironmentVariable("SCOTT_LAB_PLUGINS");
         if (!string.IsNullOrWhiteSpace(fromEnv)) folders.AddRange(fromEnv.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
         return PluginCatalog.Load(folders);
     }
+
+    public static LabSettings Settings(ParseResult parsed) => LabSettings.Load(parsed.GetValue(DataDir));
 
     /// <summary>A config path as given, or relative to the repository's configs/ when run from elsewhere.</summary>
     public static string FindConfig(string path)

@@ -12,7 +12,7 @@ public static class TrainCommand
     {
         var config = new Argument<string>("config") { Description = "Run config (YAML), e.g. configs/ssl/tiny.yaml." };
         var set = new Option<string[]>("--set") { Description = "Override a config key: --set trainer.batch_size=128 (repeatable).", AllowMultipleArgumentsPerToken = false };
-        var runDir = new Option<string?>("--run-dir") { Description = "Run directory (default: runs/<name>-<time>)." };
+        var runDir = new Option<string?>("--run-dir") { Description = "Run directory (default: <data dir>/runs/<name>-<time>)." };
         var device = new Option<string?>("--device") { Description = "auto | cpu | cuda (overrides trainer.device)." };
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many steps in total; the schedule still spans the whole run." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir from its latest checkpoint, with its saved config." };
@@ -36,7 +36,7 @@ public static class TrainCommand
             var catalog = CliApp.LoadCatalog(parsed);
             using var run = RunBuilder.Build(runConfig, catalog);
             string name = runConfig.Name ?? Path.GetFileNameWithoutExtension(configPath);
-            var directory = new RunDirectory(dir ?? Path.Combine("runs", $"{name}-{DateTime.Now:yyyyMMdd-HHmmss}"));
+            var directory = new RunDirectory(dir ?? Path.Combine(CliApp.Settings(parsed).RunsDir, $"{name}-{DateTime.Now:yyyyMMdd-HHmmss}"));
             if (!resuming)
             {
                 directory.WriteConfig(run.Resolved);
