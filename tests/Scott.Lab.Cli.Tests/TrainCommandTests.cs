@@ -37,7 +37,7 @@ public class TrainCommandTests
         var tiny = CliRunner.Config("configs/ssl/tiny.yaml");
         var first = CliRunner.Run("train", tiny, "--run-dir", runDir, "--max-steps", "20", "--set", "trainer.checkpoint_every=10");
         Assert.True(first.Exit == 0, first.Err);
-        var second = CliRunner.Run("train", tiny, "--run-dir", runDir, "--resume");
+        var second = CliRunner.Run("train", "--run-dir", runDir, "--resume"); // the run's own config is used
         Assert.True(second.Exit == 0, second.Err);
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "summary.json")))!;
         Assert.Equal(20, summary["resumed_from"]!.GetValue<long>());

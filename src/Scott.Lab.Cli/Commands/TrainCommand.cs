@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Scott.Lab.Engine.Config;
 using Scott.Lab.Engine.Runs;
 using Scott.Lab.Engine.Training;
@@ -10,7 +11,7 @@ public static class TrainCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var config = new Argument<string>("config") { Description = "Run config (YAML), e.g. configs/ssl/tiny.yaml." };
+        var config = new Argument<string?>("config") { Description = "Run config (YAML), e.g. configs/ssl/tiny.yaml. Not needed with --resume.", Arity = ArgumentArity.ZeroOrOne };
         var set = new Option<string[]>("--set") { Description = "Override a config key: --set trainer.batch_size=128 (repeatable).", AllowMultipleArgumentsPerToken = false };
         var runDir = new Option<string?>("--run-dir") { Description = "Run directory (default: <data dir>/runs/<name>-<time>)." };
         var device = new Option<string?>("--device") { Description = "auto | cpu | cuda (overrides trainer.device)." };
@@ -26,7 +27,9 @@ public static class TrainCommand
             if (parsed.GetValue(device) is { } d) overrides.Add($"trainer.device={d}");
 
             // A resumed run uses the config it saved, so that nothing can drift between the two halves.
-            string configPath = resuming ? Path.Combine(dir!, "config.yaml") : CliApp.FindConfig(parsed.GetValue(config)!);
+            string? given = parsed.GetValue(config);
+            if (!resuming && given is null) throw new ConfigException("train: give a config file, e.g. scott-lab train configs/ssl/tiny.yaml");
+            string configPath = resuming ? Path.Combine(dir!, "config.yaml") : CliApp.FindConfig(given!);
             if (resuming && !File.Exists(configPath)) throw new ConfigException($"--resume: {configPath} not found; is {dir} a run directory?");
             var tree = ConfigLoader.LoadTree(configPath, overrides);
             var runConfig = ConfigLoader.Bind(tree);
@@ -45,22 +48,24 @@ public static class TrainCommand
             stderr.WriteLine($"run {directory.Path}: {run.Config.Tokenizer.Id} + {run.Config.Objective.Id} on {run.Config.Dataset.Id} " +
                              $"({run.Loader.Count} images, {run.TotalSteps} steps, {run.Device.type.ToString().ToLowerInvariant()})");
 
+            // Ctrl+C (SIGINT) and SIGTERM (what a portal or scheduler sends) stop after the current step, with a checkpoint.
             using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); stderr.WriteLine("\nstopping after this step (checkpoint will be saved)..."); };
-            Console.CancelKeyPress += onCancel;
-            try
+            void Stop(PosixSignalContext context)
             {
-                var line = new ProgressLine(stderr, run.Config.Trainer.LogEvery);
-                var summary = new TrainingDriver(run, directory).Run(resuming, max, line.Show, cancel.Token);
-                line.Finish();
-                stdout.WriteLine($"done: {summary.Steps}/{summary.TotalSteps} steps, loss {summary.FirstLoss:F4} -> {summary.LastLoss:F4}, " +
-                                 $"{summary.ImagesPerSecond:F0} img/s, {summary.WallSeconds:F1} s. Summary: {directory.SummaryFile}");
-                return 0;
+                context.Cancel = true;
+                if (!cancel.IsCancellationRequested) stderr.WriteLine("\nstopping after this step (a checkpoint will be saved)...");
+                cancel.Cancel();
             }
-            finally
-            {
-                Console.CancelKeyPress -= onCancel;
-            }
+            using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+
+            var line = new ProgressLine(stderr, run.Config.Trainer.LogEvery);
+            var summary = new TrainingDriver(run, directory).Run(resuming, max, line.Show, cancel.Token);
+            line.Finish();
+            stdout.WriteLine($"{(summary.Cancelled ? "stopped" : "done")}: {summary.Steps}/{summary.TotalSteps} steps, " +
+                             $"loss {summary.FirstLoss:F4} -> {summary.LastLoss:F4}, {summary.ImagesPerSecond:F0} img/s, {summary.WallSeconds:F1} s. " +
+                             $"Summary: {directory.SummaryFile}" + (summary.Cancelled ? $". Continue with: scott-lab train --resume --run-dir {directory.Path}" : ""));
+            return 0;
         });
         return command;
     }
