@@ -19,9 +19,8 @@ public static class BenchCommand
         train.SetAction(parsed =>
         {
             if (parsed.GetValue(steps) < 1) throw new ConfigException("--steps: must be at least 1");
-            var tree = ConfigLoader.LoadTree(CliApp.FindConfig(parsed.GetValue(config)!), parsed.GetValue(set));
-            var runConfig = ConfigLoader.Bind(tree);
-            using var run = RunBuilder.Build(runConfig, CliApp.LoadCatalog(parsed));
+            using var run = CliApp.BuildRun(parsed, CliApp.FindConfig(parsed.GetValue(config)!), parsed.GetValue(set) ?? []);
+            var runConfig = run.Config;
             stderr.WriteLine($"bench: {runConfig.Tokenizer.Id} + {runConfig.Objective.Id}, width {runConfig.Model.Width}, depth {runConfig.Model.Depth}, " +
                              $"image {runConfig.Model.ImageSize}, batch {runConfig.Trainer.BatchSize}, {parsed.GetValue(steps)} steps...");
             var result = TrainBenchmark.Run(run, parsed.GetValue(warmup), parsed.GetValue(steps));

@@ -67,6 +67,10 @@ public static class CliApp
         return PluginCatalog.Load(folders);
     }
 
+    /// <summary>Config file + --set overrides → a validated, assembled run with the plugins of the catalog.</summary>
+    public static AssembledRun BuildRun(ParseResult parsed, string configPath, IEnumerable<string> overrides) =>
+        RunBuilder.Build(ConfigLoader.Bind(ConfigLoader.LoadTree(configPath, overrides)), LoadCatalog(parsed));
+
     public static LabSettings Settings(ParseResult parsed) => LabSettings.Load(parsed.GetValue(DataDir));
 
     /// <summary>A config path as given, or relative to the repository's configs/ when run from elsewhere.</summary>

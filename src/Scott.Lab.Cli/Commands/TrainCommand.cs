@@ -31,13 +31,11 @@ public static class TrainCommand
             if (!resuming && given is null) throw new ConfigException("train: give a config file, e.g. scott-lab train configs/ssl/tiny.yaml");
             string configPath = resuming ? Path.Combine(dir!, "config.yaml") : CliApp.FindConfig(given!);
             if (resuming && !File.Exists(configPath)) throw new ConfigException($"--resume: {configPath} not found; is {dir} a run directory?");
-            var tree = ConfigLoader.LoadTree(configPath, overrides);
-            var runConfig = ConfigLoader.Bind(tree);
             long? max = parsed.GetValue(maxSteps);
             if (max is <= 0) throw new ConfigException($"--max-steps: must be positive, got {max}");
 
-            var catalog = CliApp.LoadCatalog(parsed);
-            using var run = RunBuilder.Build(runConfig, catalog);
+            using var run = CliApp.BuildRun(parsed, configPath, overrides);
+            var runConfig = run.Config;
             string name = runConfig.Name ?? Path.GetFileNameWithoutExtension(configPath);
             var directory = new RunDirectory(dir ?? Path.Combine(CliApp.Settings(parsed).RunsDir, $"{name}-{DateTime.Now:yyyyMMdd-HHmmss}"));
             if (!resuming)

@@ -165,7 +165,6 @@ public sealed class ModelFactory(Func<TokenizerModule> createTokenizer, ModelOpt
 
     public int EmbedDim => model.Width;
     public int NumTokens => _grid.h * _grid.w;
-    public ModelOptions Model => model;
 
     public EncoderModule CreateEncoder() => new VisionTransformer(createTokenizer(), model);
 

@@ -5,7 +5,7 @@ using OptimizerOptions = Scott.Lab.Engine.Config.OptimizerOptions;
 namespace Scott.Lab.Engine.Training;
 
 /// <summary>AdamW with two parameter groups: weights with (scheduled) weight decay; biases and 1-D parameters without.</summary>
-public sealed class OptimizerFactory
+public static class OptimizerFactory
 {
     public static (AdamW Optimizer, AdamW.ParamGroup Decay, AdamW.ParamGroup NoDecay) Create(torch.nn.Module model, OptimizerOptions options)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Scott.Lab.Abstractions.Objectives;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -27,8 +26,6 @@ public sealed class Trainer : IDisposable
         _run = run;
         (_optimizer, _decayGroup, _) = OptimizerFactory.Create(run.Objective, run.Config.Optimizer);
     }
-
-    public AdamW Optimizer => _optimizer;
 
     /// <summary>Restores model, target, predictor and optimiser from a checkpoint; returns the step to continue from.</summary>
     public long Restore(string checkpoint)
