@@ -66,11 +66,13 @@ public sealed class MimJepaObjective : ObjectiveModule
         var targetView = batch.Views[1];
         long batchSize = contextView.shape[0];
 
-        Tensor targets;
+        Tensor targets, pooledTargets;
         using (no_grad())
         {
             target_encoder.eval();
-            targets = F.layer_norm(target_encoder.forward(targetView, null), _normShape);
+            var targetTokens = target_encoder.forward(targetView, null);
+            targets = F.layer_norm(targetTokens, _normShape);
+            pooledTargets = targetTokens.mean(new long[] { 1 }); // for the host's online probe and collapse monitors
         }
 
         _masks.Reseed(StepSeed.For(_seed, step.Step, stream: 3));
@@ -82,7 +84,7 @@ public sealed class MimJepaObjective : ObjectiveModule
             ["mask/visible_fraction"] = keep.mean(),
             ["target/std"] = targets.std(0).mean(),
         };
-        return new ObjectiveOutput(loss, metrics);
+        return new ObjectiveOutput(loss, metrics) { Features = pooledTargets };
     }
 
     public override void AfterOptimizerStep(StepInfo step)

@@ -9,11 +9,19 @@ namespace Scott.Lab.Abstractions.Objectives;
 /// <param name="SharedGeometry">True: one crop/flip for all views, colour augmentations drawn per view (MIM-JEPA).</param>
 public sealed record ViewRequest(int Count, bool SharedGeometry);
 
-/// <summary>One batch as the objective receives it: views (B, C, H, W), normalised, and labels (B) or null.</summary>
+/// <summary>One batch as the objective receives it: views (B, C, H, W), normalised, and labels (B); a label of -1
+/// marks an image whose label must not be used (for example a test image in an unlabelled pre-training set).</summary>
 public sealed record TrainingBatch(IReadOnlyList<Tensor> Views, Tensor? Labels);
 
 /// <summary>The loss to minimise plus scalar metrics (0-d tensors) to log, e.g. "loss/masked".</summary>
-public sealed record ObjectiveOutput(Tensor Loss, IReadOnlyDictionary<string, Tensor> Metrics);
+public sealed record ObjectiveOutput(Tensor Loss, IReadOnlyDictionary<string, Tensor> Metrics)
+{
+    /// <summary>
+    /// One embedding per image (B, D), detached, on which the host trains its online linear probe and computes
+    /// its collapse monitors (MIM-JEPA: the target encoder's tokens, mean-pooled). Null: no probe, no monitors.
+    /// </summary>
+    public Tensor? Features { get; init; }
+}
 
 /// <summary>Where training stands: 0-based step and the total number of steps of the run.</summary>
 public readonly record struct StepInfo(long Step, long TotalSteps);

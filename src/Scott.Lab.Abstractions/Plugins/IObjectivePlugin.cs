@@ -6,4 +6,10 @@ namespace Scott.Lab.Abstractions.Plugins;
 public interface IObjectivePlugin : IScottLabPlugin
 {
     ObjectiveModule Create(object? options, ObjectiveContext context);
+
+    /// <summary>
+    /// True for objectives that learn from labels (the supervised baseline): the host then feeds them the labelled
+    /// training images only, limited to trainer.labels_per_class when set, instead of the pre-training splits.
+    /// </summary>
+    bool TrainsOnLabels => false;
 }

@@ -32,6 +32,7 @@ public static class CliApp
             PluginFolders,
             DataDir,
             TrainCommand.Create(stdout, stderr),
+            EvalCommand.Create(stdout, stderr),
             PluginsCommand.Create(stdout),
             BenchCommand.Create(stdout, stderr),
         };

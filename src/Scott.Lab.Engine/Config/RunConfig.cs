@@ -88,4 +88,10 @@ public sealed class TrainerOptions
 
     [Range(0, 1024), Description("CPU threads for libtorch (0: all cores).")]
     public int Threads { get; set; }
+
+    [Range(1, int.MaxValue), Description("Label-trained objectives (supervised) only: use this many labelled training images per class (default: all).")]
+    public int? LabelsPerClass { get; set; }
+
+    [Description("Seed that picks the validation split and the labels_per_class images; `scott-lab eval --seed` uses the same draw.")]
+    public int LabelSeed { get; set; }
 }

@@ -40,6 +40,7 @@ public sealed class TrainingDriver(AssembledRun run, RunDirectory directory)
         long intervalStart = start, lastSaved = start;
         double intervalLoss = 0;
         bool cancelled = false;
+        string? warning = null;
         long step = start;
         for (; step < stop; step++)
         {
@@ -61,13 +62,14 @@ public sealed class TrainingDriver(AssembledRun run, RunDirectory directory)
                     ["wall_seconds"] = wall.Elapsed.TotalSeconds,
                 };
                 foreach (var (name, value) in result.Metrics) row[name] = value;
+                warning = Trainer.CollapseWarning(result.Metrics);
                 directory.AppendMetrics(row);
                 intervalStart = step + 1;
                 intervalLoss = 0;
                 interval.Restart();
             }
             var eta = TimeSpan.FromSeconds((stop - step - 1) * batch / Math.Max(1e-9, rate));
-            progress?.Invoke(new TrainingProgress(step + 1, total, result.Loss, result.LearningRate, rate, eta, null));
+            progress?.Invoke(new TrainingProgress(step + 1, total, result.Loss, result.LearningRate, rate, eta, warning));
 
             if (trainerOptions.CheckpointEvery > 0 && (step + 1) % trainerOptions.CheckpointEvery == 0)
             {

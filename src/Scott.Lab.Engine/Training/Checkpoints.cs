@@ -18,7 +18,8 @@ public sealed class Checkpoints(string runDirectory)
 {
     public string Folder => Path.Combine(runDirectory, "checkpoints");
 
-    public string Save(ObjectiveModule objective, AdamW optimizer, CheckpointState state)
+    /// <summary>Saves a checkpoint; <paramref name="writeExtra"/> may add files (it gets the folder) before it is published.</summary>
+    public string Save(ObjectiveModule objective, AdamW optimizer, CheckpointState state, Action<string>? writeExtra = null)
     {
         Directory.CreateDirectory(Folder);
         string final = Path.Combine(Folder, $"step-{state.Step:D8}");
@@ -27,6 +28,7 @@ public sealed class Checkpoints(string runDirectory)
         Directory.CreateDirectory(temp);
         objective.save(Path.Combine(temp, "model.bin"));
         optimizer.save_state_dict(Path.Combine(temp, "optimizer.bin"));
+        writeExtra?.Invoke(temp);
         File.WriteAllText(Path.Combine(temp, "state.json"), JsonSerializer.Serialize(state));
         if (Directory.Exists(final)) Directory.Delete(final, true);
         Directory.Move(temp, final);

@@ -56,7 +56,7 @@ public static class RunBuilder
         var dataset = datasetPlugin.Open(datasetOptions);
         try
         {
-            var loader = new PretrainingLoader(dataset, config.Trainer.BatchSize, config.Trainer.Seed);
+            var loader = CreateLoader(config, dataset, objectivePlugin);
             long totalSteps = config.Trainer.Steps ?? (long)config.Trainer.Epochs * loader.StepsPerEpoch;
             var schedules = new Schedules(config.Optimizer, totalSteps, loader.StepsPerEpoch);
 
@@ -70,8 +70,9 @@ public static class RunBuilder
             // Same seed, same initial weights.
             torch.manual_seed(config.Trainer.Seed);
             var models = new ModelFactory(CreateTokenizer, config.Model);
-            var objective = objectivePlugin.Create(objectiveOptions,
-                new ObjectiveContext(models, totalSteps, dataset.ClassNames.Count, config.Trainer.Seed));
+            ObjectiveModule objective;
+            try { objective = objectivePlugin.Create(objectiveOptions, new ObjectiveContext(models, totalSteps, dataset.ClassNames.Count, config.Trainer.Seed)); }
+            catch (ArgumentException e) { throw new ConfigException($"objective: {e.Message}"); }
             objective.to(device);
 
             return new AssembledRun
@@ -95,6 +96,25 @@ public static class RunBuilder
             dataset.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Self-supervised objectives see the pre-training splits; objectives that learn from labels see the labelled
+    /// training images that a probe would get (the validation split held out, trainer.labels_per_class applied).
+    /// </summary>
+    private static PretrainingLoader CreateLoader(RunConfig config, IImageDataset dataset, IObjectivePlugin objective)
+    {
+        var trainer = config.Trainer;
+        if (!objective.TrainsOnLabels)
+        {
+            if (trainer.LabelsPerClass is not null)
+                throw new ConfigException($"trainer.labels_per_class: objective '{objective.Id}' does not train on labels; remove the key (it applies to label-trained objectives such as 'supervised').");
+            return new PretrainingLoader(dataset, trainer.BatchSize, trainer.Seed);
+        }
+        if (dataset.ClassNames.Count == 0)
+            throw new ConfigException($"objective.id: '{objective.Id}' trains on labels, but dataset '{config.Dataset.Id}' has none.");
+        var splits = Evaluation.LabelSplits.For(dataset, trainer.LabelsPerClass, trainer.LabelSeed);
+        return new PretrainingLoader(dataset, [new LoaderSource(splits.Train, Labelled: true)], trainer.BatchSize, trainer.Seed);
     }
 
     private static JsonObject Resolve(RunConfig config, object datasetOptions, object tokenizerOptions, object objectiveOptions)

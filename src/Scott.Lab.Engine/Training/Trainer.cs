@@ -1,4 +1,5 @@
 using Scott.Lab.Abstractions.Objectives;
+using Scott.Lab.Engine.Evaluation;
 using TorchSharp;
 using TorchSharp.Modules;
 
@@ -20,6 +21,8 @@ public sealed class Trainer : IDisposable
     private readonly AssembledRun _run;
     private readonly AdamW _optimizer;
     private readonly AdamW.ParamGroup _decayGroup;
+    private OnlineProbe? _probe;
+    private string? _probeCheckpoint;
 
     public Trainer(AssembledRun run)
     {
@@ -31,6 +34,7 @@ public sealed class Trainer : IDisposable
     public long Restore(string checkpoint)
     {
         var state = Checkpoints.Load(checkpoint, _run.Objective, _optimizer);
+        _probeCheckpoint = checkpoint; // the probe is created with the first batch's feature width
         if (state.Seed != _run.Config.Trainer.Seed || state.TotalSteps != _run.TotalSteps)
             throw new InvalidOperationException(
                 $"Checkpoint {checkpoint} was made with seed {state.Seed} and {state.TotalSteps} total steps; this run has seed {_run.Config.Trainer.Seed} and {_run.TotalSteps}. Resume with the run's own config.");
@@ -38,7 +42,8 @@ public sealed class Trainer : IDisposable
     }
 
     public string SaveCheckpoint(Checkpoints checkpoints, long stepsDone) =>
-        checkpoints.Save(_run.Objective, _optimizer, new CheckpointState(stepsDone, _run.TotalSteps, _run.Config.Trainer.Seed, DateTime.UtcNow.ToString("O")));
+        checkpoints.Save(_run.Objective, _optimizer, new CheckpointState(stepsDone, _run.TotalSteps, _run.Config.Trainer.Seed, DateTime.UtcNow.ToString("O")),
+            folder => _probe?.Save(folder));
 
     /// <summary>Runs one step. <paramref name="withMetrics"/> reads the objective's extra metrics (costs a sync on GPU).</summary>
     public StepResult Step(long step, bool withMetrics)
@@ -58,19 +63,54 @@ public sealed class Trainer : IDisposable
         OptimizerFactory.Apply(_optimizer, _decayGroup, lr, wd);
         run.Objective.train();
         _optimizer.zero_grad();
-        var output = run.Objective.Forward(new TrainingBatch(views, labels.to(run.Device)), info);
+        labels = labels.to(run.Device);
+        var output = run.Objective.Forward(new TrainingBatch(views, labels), info);
         output.Loss.backward();
         _optimizer.step();
         run.Objective.AfterOptimizerStep(info);
+        if (output.Features is { } features) Probe(features)?.Update(features, labels);
 
         double loss = output.Loss.item<float>();
         if (!double.IsFinite(loss))
             throw new TrainingDivergedException($"The loss became {loss} at step {step}. Lower optimizer.lr (now {run.Config.Optimizer.Lr}) or check the data.");
-        IReadOnlyDictionary<string, double> metrics = withMetrics
-            ? output.Metrics.ToDictionary(kv => kv.Key, kv => (double)kv.Value.item<float>())
-            : new Dictionary<string, double>();
+        var metrics = new Dictionary<string, double>();
+        if (withMetrics)
+        {
+            foreach (var (name, value) in output.Metrics) metrics[name] = value.item<float>();
+            if (output.Features is { } embeddings)
+            {
+                metrics[HealthStd] = RepresentationHealth.NormalizedStd(embeddings);
+                metrics[HealthRank] = RepresentationHealth.EffectiveRank(embeddings);
+            }
+            if (_probe is not null)
+                foreach (var (name, value) in _probe.ReadAndReset()) metrics[name] = value;
+        }
         return new StepResult(step, loss, lr, wd, metrics);
     }
 
-    public void Dispose() => _optimizer.Dispose();
+    public const string HealthStd = "health/std";
+    public const string HealthRank = "health/effective_rank";
+
+    /// <summary>A warning for the progress line when the metrics show collapsed embeddings, else null.</summary>
+    public static string? CollapseWarning(IReadOnlyDictionary<string, double> metrics) =>
+        metrics.TryGetValue(HealthStd, out var std) && std < RepresentationHealth.CollapseStd
+            ? $"embeddings are collapsing (normalised std {std:0.0000} < {RepresentationHealth.CollapseStd}; effective rank {metrics.GetValueOrDefault(HealthRank):0.0})"
+            : null;
+
+    private OnlineProbe? Probe(torch.Tensor features)
+    {
+        int classes = _run.Dataset.ClassNames.Count;
+        if (_probe is null && classes > 0)
+        {
+            _probe = new OnlineProbe(features.shape[1], classes, _run.Device);
+            if (_probeCheckpoint is not null) _probe.LoadIfPresent(_probeCheckpoint);
+        }
+        return _probe;
+    }
+
+    public void Dispose()
+    {
+        _probe?.Dispose();
+        _optimizer.Dispose();
+    }
 }

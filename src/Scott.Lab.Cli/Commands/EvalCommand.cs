@@ -1,0 +1,146 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Scott.Lab.Engine.Config;
+using Scott.Lab.Engine.Evaluation;
+using Scott.Lab.Engine.Runs;
+using Scott.Lab.Engine.Training;
+
+namespace Scott.Lab.Cli.Commands;
+
+/// <summary>
+/// <c>scott-lab eval --run DIR [--checkpoint C] [--protocol linear|knn|attentive|all] [--labels-per-class N]
+/// [--seed S] [--baseline pixels|random-init]</c>: frozen evaluation of a run's context encoder (no mask).
+/// </summary>
+public static class EvalCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var run = new Option<string>("--run") { Description = "Run directory (made by `scott-lab train`).", Required = true };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint folder, or a step number (default: the run's latest)." };
+        var protocol = new Option<string>("--protocol") { Description = "linear | knn | attentive | all.", DefaultValueFactory = _ => "all" };
+        var labels = new Option<int?>("--labels-per-class") { Description = "Train the probe on this many labelled images per class (default: all)." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the validation split, the label draw and the probes (trainer.label_seed of a supervised run draws the same labels).", DefaultValueFactory = _ => 0 };
+        var baseline = new Option<string?>("--baseline") { Description = "pixels (raw-pixel features) | random-init (the run's architecture, untrained). Default: the checkpoint." };
+        var linearEpochs = new Option<int>("--linear-epochs") { Description = "Linear-probe epochs.", DefaultValueFactory = _ => 30 };
+        var attentiveEpochs = new Option<int>("--attentive-epochs") { Description = "Attentive-probe epochs (20% warm-up).", DefaultValueFactory = _ => 20 };
+        var batch = new Option<int>("--batch-size") { Description = "Images per feature-extraction batch.", DefaultValueFactory = _ => 256 };
+        var device = new Option<string?>("--device") { Description = "auto | cpu | cuda (default: the run's)." };
+        var command = new Command("eval", "Evaluate a run's frozen encoder with probes (results in RUN/eval/<protocol>.json).")
+            { run, checkpoint, protocol, labels, seed, baseline, linearEpochs, attentiveEpochs, batch, device };
+        command.SetAction(parsed =>
+        {
+            string dir = parsed.GetValue(run)!;
+            var directory = new RunDirectory(dir);
+            if (!File.Exists(directory.ConfigFile)) throw new ConfigException($"--run: {directory.ConfigFile} not found; is {dir} a run directory made by `scott-lab train`?");
+            var protocols = ParseProtocols(parsed.GetValue(protocol)!);
+            var subject = parsed.GetValue(baseline) switch
+            {
+                null or "none" => EvalSubject.Checkpoint,
+                "pixels" => EvalSubject.Pixels,
+                "random-init" => EvalSubject.RandomInit,
+                var other => throw new ConfigException($"--baseline: '{other}' is not one of pixels, random-init."),
+            };
+            if (subject == EvalSubject.Pixels && parsed.GetValue(protocol) == "all") protocols = [EvalProtocol.Linear, EvalProtocol.Knn];
+            if (parsed.GetValue(labels) is <= 0) throw new ConfigException("--labels-per-class: must be positive.");
+            if (parsed.GetValue(linearEpochs) < 1 || parsed.GetValue(attentiveEpochs) < 1) throw new ConfigException("--linear-epochs/--attentive-epochs: must be at least 1.");
+            if (parsed.GetValue(batch) < 1) throw new ConfigException("--batch-size: must be at least 1.");
+
+            var overrides = new List<string>();
+            if (parsed.GetValue(device) is { } d) overrides.Add($"trainer.device={d}");
+            using var assembled = CliApp.BuildRun(parsed, directory.ConfigFile, overrides);
+            string? used = null;
+            if (subject == EvalSubject.Checkpoint)
+            {
+                used = ResolveCheckpoint(directory, parsed.GetValue(checkpoint));
+                Checkpoints.Load(used, assembled.Objective, null);
+            }
+            string what = subject == EvalSubject.Checkpoint ? used! : $"baseline {parsed.GetValue(baseline)}";
+            stderr.WriteLine($"eval {what}: {string.Join(", ", protocols).ToLowerInvariant()} on {assembled.Config.Dataset.Id}" +
+                             (parsed.GetValue(labels) is { } n ? $", {n} labels per class" : ", all labels"));
+
+            var progress = new StageProgress(stderr);
+            var runner = new EvalRunner(assembled.Dataset, subject == EvalSubject.Pixels ? null : assembled.Objective.Encoder,
+                assembled.Config.Model.ImageSize, assembled.Device, progress.Show);
+            var request = new EvalRequest(protocols, subject, parsed.GetValue(labels), parsed.GetValue(seed),
+                parsed.GetValue(linearEpochs), parsed.GetValue(attentiveEpochs), parsed.GetValue(batch));
+            var results = runner.Run(request, used);
+            progress.Finish();
+
+            string evalDir = Path.Combine(directory.Path, "eval");
+            Directory.CreateDirectory(evalDir);
+            stdout.WriteLine($"{"protocol",-10} {"top1",7} {"top5",7} {"class",7} {"val top1",9}  selected on validation");
+            foreach (var r in results)
+            {
+                directory.WriteJson(Path.Combine(evalDir, r.FileStem + ".json"), r);
+                stdout.WriteLine($"{r.Protocol,-10} {r.Top1,7:P2} {r.Top5,7:P2} {r.MeanPerClass,7:P2} {r.Validation.Top1,9:P2}  {r.Selected}");
+            }
+            if (results.Count > 1 && EvalRunner.BestOnValidation(results) is { } best)
+            {
+                string stem = "best" + best.FileStem[best.Protocol.Length..];
+                directory.WriteJson(Path.Combine(evalDir, stem + ".json"), best);
+                stdout.WriteLine($"best probe on validation: {best.Protocol} → test top-1 {best.Top1:P2}");
+            }
+            stdout.WriteLine($"results: {evalDir}/ (validation: {results[0].ValidationOrigin})");
+            return 0;
+        });
+        return command;
+    }
+
+    private static List<EvalProtocol> ParseProtocols(string value) => value switch
+    {
+        "all" => [EvalProtocol.Linear, EvalProtocol.Knn, EvalProtocol.Attentive],
+        "linear" => [EvalProtocol.Linear],
+        "knn" => [EvalProtocol.Knn],
+        "attentive" => [EvalProtocol.Attentive],
+        _ => throw new ConfigException($"--protocol: '{value}' is not one of linear, knn, attentive, all."),
+    };
+
+    private static string ResolveCheckpoint(RunDirectory directory, string? given)
+    {
+        var checkpoints = new Checkpoints(directory.Path);
+        if (given is null)
+            return checkpoints.Latest() ?? throw new ConfigException($"--run: {checkpoints.Folder} has no checkpoint yet; train first, or pass --baseline.");
+        if (long.TryParse(given, out long step))
+        {
+            string folder = Path.Combine(checkpoints.Folder, $"step-{step:D8}");
+            return Directory.Exists(folder) ? folder : throw new ConfigException($"--checkpoint: no checkpoint at step {step} ({folder} not found).");
+        }
+        return File.Exists(Path.Combine(given, "state.json")) ? given : throw new ConfigException($"--checkpoint: {given} is not a checkpoint folder (no state.json).");
+    }
+
+    /// <summary>Progress of feature extraction and probe training on stderr: in place on a terminal, every ~10% otherwise.</summary>
+    private sealed class StageProgress(TextWriter output)
+    {
+        private readonly bool _interactive = ReferenceEquals(output, Console.Error) && !Console.IsErrorRedirected;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private string? _stage;
+        private long _lastDecile = -1;
+        private TimeSpan _lastShown;
+
+        public void Show(EvalProgress p)
+        {
+            if (p.Stage != _stage)
+            {
+                if (_interactive && _stage is not null) output.WriteLine();
+                (_stage, _lastDecile) = (p.Stage, -1);
+            }
+            string text = $"{p.Stage}: {p.Done}/{p.Total} ({_clock.Elapsed.TotalSeconds:F0} s)";
+            if (_interactive)
+            {
+                if (p.Done < p.Total && _clock.Elapsed - _lastShown < TimeSpan.FromMilliseconds(250)) return;
+                _lastShown = _clock.Elapsed;
+                output.Write("\r" + text);
+            }
+            else if (p.Done * 10 / Math.Max(1, p.Total) is var decile && (decile > _lastDecile || p.Done == p.Total))
+            {
+                _lastDecile = decile;
+                output.WriteLine(text);
+            }
+        }
+
+        public void Finish()
+        {
+            if (_interactive && _stage is not null) output.WriteLine();
+        }
+    }
+}

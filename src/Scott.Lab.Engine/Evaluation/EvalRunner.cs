@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Text.Json.Serialization;
+using Scott.Lab.Abstractions.Data;
+using Scott.Lab.Abstractions.Models;
+using static TorchSharp.torch;
+
+namespace Scott.Lab.Engine.Evaluation;
+
+public enum EvalProtocol { Linear, Knn, Attentive }
+
+/// <summary>What is evaluated: the run's checkpoint, or a baseline that needs no pre-training.</summary>
+public enum EvalSubject { Checkpoint, Pixels, RandomInit }
+
+/// <summary>An evaluation to run. Epochs are the probes' training epochs (METHOD.md uses 100 with 20% warm-up on GPU).</summary>
+public sealed record EvalRequest(
+    IReadOnlyList<EvalProtocol> Protocols,
+    EvalSubject Subject = EvalSubject.Checkpoint,
+    int? LabelsPerClass = null,
+    int Seed = 0,
+    int LinearEpochs = 30,
+    int AttentiveEpochs = 20,
+    int BatchSize = 256);
+
+/// <summary>Accuracies in [0, 1] on one split.</summary>
+public sealed record SplitScores(double Top1, double Top5, double MeanPerClass, int Count)
+{
+    public static SplitScores From(ClassificationMetrics m) => new(m.Top1, m.Top5, m.MeanPerClass, m.Count);
+}
+
+/// <summary>The result of one protocol: test metrics at the top level (what is reported), and how they were chosen.</summary>
+public sealed record EvalResult
+{
+    public required string Protocol { get; init; }
+    public required string Subject { get; init; }
+    public string? Checkpoint { get; init; }
+    public int? LabelsPerClass { get; init; }
+    public int Seed { get; init; }
+    public double Top1 { get; init; }
+    public double Top5 { get; init; }
+    public double MeanPerClass { get; init; }
+    public required SplitScores Validation { get; init; }
+    public required SplitScores Test { get; init; }
+    /// <summary>The head and hyper-parameters picked on the validation split (kNN: its fixed k and temperature).</summary>
+    public required string Selected { get; init; }
+    public IReadOnlyList<CandidateResult>? Candidates { get; init; }
+    public required IReadOnlyDictionary<string, int> SplitSizes { get; init; }
+    public required string ValidationOrigin { get; init; }
+    public double WallSeconds { get; init; }
+    [JsonIgnore] public string FileStem { get; init; } = "";
+}
+
+/// <summary>
+/// Frozen evaluation of an encoder (or of a baseline) on a labelled dataset: features once per split, then the
+/// protocols. Every choice (head, learning rate, weight decay, epoch) is made on the validation split; the test
+/// split is only scored with what was chosen.
+/// </summary>
+public sealed class EvalRunner(IImageDataset dataset, EncoderModule? encoder, int imageSize, Device device, Action<EvalProgress>? progress)
+{
+    public IReadOnlyList<EvalResult> Run(EvalRequest request, string? checkpoint)
+    {
+        if (request.Subject != EvalSubject.Pixels && encoder is null)
+            throw new ArgumentException("An encoder is needed unless the subject is raw pixels.");
+        if (request.Subject == EvalSubject.Pixels && request.Protocols.Contains(EvalProtocol.Attentive))
+            throw new InvalidOperationException("The attentive probes need tokens; raw pixels have none. Use --protocol linear or knn with --baseline pixels.");
+
+        var wall = Stopwatch.StartNew();
+        var splits = LabelSplits.For(dataset, request.LabelsPerClass, request.Seed);
+        bool tokens = request.Protocols.Contains(EvalProtocol.Attentive);
+        var preprocess = new EvalPreprocessor(imageSize, dataset.Mean, dataset.Std);
+        FeatureSet Features(IImageSource source, string name) => request.Subject == EvalSubject.Pixels
+            ? FeatureExtractor.Pixels(source, dataset.Channels, preprocess, request.BatchSize, $"pixels {name}", progress)
+            : FeatureExtractor.Extract(encoder!, source, dataset.Channels, preprocess, request.BatchSize, device, tokens, $"features {name}", progress);
+
+        using var train = Features(splits.Train, "train");
+        using var validation = Features(splits.Validation, "validation");
+        using var test = Features(splits.Test, "test");
+        double featureSeconds = wall.Elapsed.TotalSeconds;
+        int classes = dataset.ClassNames.Count;
+        var sizes = new Dictionary<string, int> { ["train"] = (int)train.Count, ["validation"] = (int)validation.Count, ["test"] = (int)test.Count };
+
+        string subject = request.Subject switch { EvalSubject.Pixels => "pixels", EvalSubject.RandomInit => "random-init", _ => "checkpoint" };
+        string suffix = (request.Subject == EvalSubject.Checkpoint ? "" : $"-{subject}") + (request.LabelsPerClass is { } n ? $"-{n}pc" : "");
+        var results = new List<EvalResult>();
+        foreach (var protocol in request.Protocols.Distinct())
+        {
+            var started = Stopwatch.StartNew();
+            var (selected, val, tst, candidates) = protocol switch
+            {
+                EvalProtocol.Linear => Linear(train, validation, test, classes, request),
+                EvalProtocol.Knn => Knn(train, validation, test, classes),
+                _ => Attentive(train, validation, test, classes, request),
+            };
+            string name = protocol.ToString().ToLowerInvariant();
+            results.Add(new EvalResult
+            {
+                Protocol = name,
+                Subject = subject,
+                Checkpoint = request.Subject == EvalSubject.Checkpoint ? checkpoint : null,
+                LabelsPerClass = request.LabelsPerClass,
+                Seed = request.Seed,
+                Top1 = tst.Top1, Top5 = tst.Top5, MeanPerClass = tst.MeanPerClass,
+                Validation = SplitScores.From(val),
+                Test = SplitScores.From(tst),
+                Selected = selected,
+                Candidates = candidates,
+                SplitSizes = sizes,
+                ValidationOrigin = splits.ValidationOrigin,
+                WallSeconds = featureSeconds + started.Elapsed.TotalSeconds,
+                FileStem = name + suffix,
+            });
+        }
+        return results;
+    }
+
+    /// <summary>Of several results, the one a user should report: the best validation top-1 among the trained probes.</summary>
+    public static EvalResult? BestOnValidation(IEnumerable<EvalResult> results) =>
+        results.Where(r => r.Protocol is "linear" or "attentive").MaxBy(r => r.Validation.Top1);
+
+    private (string, ClassificationMetrics, ClassificationMetrics, IReadOnlyList<CandidateResult>?) Linear(
+        FeatureSet train, FeatureSet validation, FeatureSet test, int classes, EvalRequest request)
+    {
+        // Standardise with the training statistics: the probe is still linear, and one learning-rate grid then fits every encoder.
+        using var scope = NewDisposeScope();
+        var mean = train.Pooled.mean(new long[] { 0 }, keepdim: true);
+        var std = train.Pooled.std(0, keepdim: true).clamp_min(1e-6);
+        LabelledInputs Standardised(FeatureSet set) => new((set.Pooled - mean) / std, set.Labels);
+        long dim = train.Pooled.shape[1];
+        var candidates = new List<ProbeCandidate>();
+        foreach (var lr in new[] { 1e-3, 3e-3, 1e-2 })
+            foreach (var wd in new[] { 1e-4, 1e-2, 1e-1 })
+                candidates.Add(new ProbeCandidate($"linear lr={lr:G2} wd={wd:G2}", new LinearHead(dim, classes), lr, wd));
+        var outcome = ProbeTrainer.Train(candidates, Standardised(train), Standardised(validation), Standardised(test),
+            new ProbeOptions(request.LinearEpochs, WarmupFraction: 0.1, Seed: request.Seed), device, "linear probe", progress);
+        foreach (var c in candidates) c.Head.Dispose();
+        return (outcome.Selected.Name + $" epoch={outcome.Selected.BestEpoch}", outcome.Validation, outcome.Test, outcome.Candidates);
+    }
+
+    private static (string, ClassificationMetrics, ClassificationMetrics, IReadOnlyList<CandidateResult>?) Knn(
+        FeatureSet train, FeatureSet validation, FeatureSet test, int classes)
+    {
+        using var scope = NewDisposeScope();
+        ClassificationMetrics Score(FeatureSet set) =>
+            ClassificationMetrics.From(KnnClassifier.Votes(train.Pooled, train.Labels, set.Pooled, classes), set.Labels);
+        return ($"knn k={KnnClassifier.DefaultK} T={KnnClassifier.DefaultTemperature}", Score(validation), Score(test), null);
+    }
+
+    private (string, ClassificationMetrics, ClassificationMetrics, IReadOnlyList<CandidateResult>?) Attentive(
+        FeatureSet train, FeatureSet validation, FeatureSet test, int classes, EvalRequest request)
+    {
+        long dim = train.Tokens!.shape[2];
+        long heads = Math.Max(1, dim / 64);
+        while (dim % heads != 0) heads--;
+        var candidates = new List<ProbeCandidate>();
+        foreach (var lr in new[] { 1e-3, 3e-3 })
+        {
+            candidates.Add(new ProbeCandidate($"attentive-pooling lr={lr:G2}", new AttentivePoolingHead(dim, classes), lr, 0.01));
+            candidates.Add(new ProbeCandidate($"cross-attention heads={heads} lr={lr:G2}", new CrossAttentionHead(dim, heads, classes), lr, 0.01));
+        }
+        var outcome = ProbeTrainer.Train(candidates, new(train.Tokens, train.Labels), new(validation.Tokens!, validation.Labels),
+            new(test.Tokens!, test.Labels), new ProbeOptions(request.AttentiveEpochs, WarmupFraction: 0.2, Seed: request.Seed), device, "attentive probes", progress);
+        foreach (var c in candidates) c.Head.Dispose();
+        return (outcome.Selected.Name + $" epoch={outcome.Selected.BestEpoch}", outcome.Validation, outcome.Test, outcome.Candidates);
+    }
+}
