@@ -5,7 +5,7 @@ namespace Scott.Lab.Cli.Tests;
 /// <summary>End to end on the tiny preset: pre-train for seconds, then every protocol and baseline, with short probes.</summary>
 public class EvalCommandTests
 {
-    private static readonly string[] ShortProbes = ["--linear-epochs", "8", "--attentive-epochs", "4"];
+    private static readonly string[] ShortProbes = ["--linear-epochs", "8", "--attentive-epochs", "4", "--min-steps", "60"];
 
     private static string TrainTiny()
     {

@@ -23,10 +23,11 @@ public static class EvalCommand
         var baseline = new Option<string?>("--baseline") { Description = "pixels (raw-pixel features) | random-init (the run's architecture, untrained). Default: the checkpoint." };
         var linearEpochs = new Option<int>("--linear-epochs") { Description = "Linear-probe epochs.", DefaultValueFactory = _ => 30 };
         var attentiveEpochs = new Option<int>("--attentive-epochs") { Description = "Attentive-probe epochs (20% warm-up).", DefaultValueFactory = _ => 20 };
+        var minSteps = new Option<int>("--min-steps") { Description = "Fewest optimiser steps of a probe: epochs are raised to reach them (small label budgets).", DefaultValueFactory = _ => 1500 };
         var batch = new Option<int>("--batch-size") { Description = "Images per feature-extraction batch.", DefaultValueFactory = _ => 256 };
         var device = new Option<string?>("--device") { Description = "auto | cpu | cuda (default: the run's)." };
         var command = new Command("eval", "Evaluate a run's frozen encoder with probes (results in RUN/eval/<protocol>.json).")
-            { run, checkpoint, protocol, labels, seed, baseline, linearEpochs, attentiveEpochs, batch, device };
+            { run, checkpoint, protocol, labels, seed, baseline, linearEpochs, attentiveEpochs, minSteps, batch, device };
         command.SetAction(parsed =>
         {
             string dir = parsed.GetValue(run)!;
@@ -62,7 +63,7 @@ public static class EvalCommand
             var runner = new EvalRunner(assembled.Dataset, subject == EvalSubject.Pixels ? null : assembled.Objective.Encoder,
                 assembled.Config.Model.ImageSize, assembled.Device, progress.Show);
             var request = new EvalRequest(protocols, subject, parsed.GetValue(labels), parsed.GetValue(seed),
-                parsed.GetValue(linearEpochs), parsed.GetValue(attentiveEpochs), parsed.GetValue(batch));
+                parsed.GetValue(linearEpochs), parsed.GetValue(attentiveEpochs), parsed.GetValue(batch), Math.Max(0, parsed.GetValue(minSteps)));
             var results = runner.Run(request, used);
             progress.Finish();
 

@@ -19,7 +19,8 @@ public sealed record EvalRequest(
     int Seed = 0,
     int LinearEpochs = 30,
     int AttentiveEpochs = 20,
-    int BatchSize = 256);
+    int BatchSize = 256,
+    int MinSteps = 1500);
 
 /// <summary>Accuracies in [0, 1] on one split.</summary>
 public sealed record SplitScores(double Top1, double Top5, double MeanPerClass, int Count)
@@ -130,7 +131,7 @@ public sealed class EvalRunner(IImageDataset dataset, EncoderModule? encoder, in
             foreach (var wd in new[] { 1e-4, 1e-2, 1e-1 })
                 candidates.Add(new ProbeCandidate($"linear lr={lr:G2} wd={wd:G2}", new LinearHead(dim, classes), lr, wd));
         var outcome = ProbeTrainer.Train(candidates, Standardised(train), Standardised(validation), Standardised(test),
-            new ProbeOptions(request.LinearEpochs, WarmupFraction: 0.1, Seed: request.Seed), device, "linear probe", progress);
+            new ProbeOptions(request.LinearEpochs, BatchSize: 1024, WarmupFraction: 0.1, MinSteps: request.MinSteps, Seed: request.Seed), device, "linear probe", progress);
         foreach (var c in candidates) c.Head.Dispose();
         return (outcome.Selected.Name + $" epoch={outcome.Selected.BestEpoch}", outcome.Validation, outcome.Test, outcome.Candidates);
     }
@@ -157,7 +158,7 @@ public sealed class EvalRunner(IImageDataset dataset, EncoderModule? encoder, in
             candidates.Add(new ProbeCandidate($"cross-attention heads={heads} lr={lr:G2}", new CrossAttentionHead(dim, heads, classes), lr, 0.01));
         }
         var outcome = ProbeTrainer.Train(candidates, new(train.Tokens, train.Labels), new(validation.Tokens!, validation.Labels),
-            new(test.Tokens!, test.Labels), new ProbeOptions(request.AttentiveEpochs, WarmupFraction: 0.2, Seed: request.Seed), device, "attentive probes", progress);
+            new(test.Tokens!, test.Labels), new ProbeOptions(request.AttentiveEpochs, WarmupFraction: 0.2, MinSteps: request.MinSteps, Seed: request.Seed), device, "attentive probes", progress);
         foreach (var c in candidates) c.Head.Dispose();
         return (outcome.Selected.Name + $" epoch={outcome.Selected.BestEpoch}", outcome.Validation, outcome.Test, outcome.Candidates);
     }

@@ -8,8 +8,12 @@ namespace Scott.Lab.Engine.Evaluation;
 /// <summary>One head to train, with its own learning rate and weight decay.</summary>
 public sealed record ProbeCandidate(string Name, nn.Module<Tensor, Tensor> Head, double LearningRate, double WeightDecay);
 
-/// <summary>Probe training: epochs, minibatch size, share of warm-up, how often the validation split is scored.</summary>
-public sealed record ProbeOptions(int Epochs, int BatchSize = 256, double WarmupFraction = 0.2, int EvaluateEvery = 1, int Seed = 0);
+/// <summary>
+/// Probe training: epochs, minibatch size, share of warm-up, and the fewest optimiser steps: with a small label
+/// budget (1,000 images are 4 batches) epochs alone would leave a probe barely trained, so they are raised until
+/// <paramref name="MinSteps"/> is reached. The validation split is scored about 30 times over the run.
+/// </summary>
+public sealed record ProbeOptions(int Epochs, int BatchSize = 256, double WarmupFraction = 0.2, int MinSteps = 1500, int Seed = 0);
 
 /// <summary>Labelled inputs of one split: (N, D) or (N, T, D) features and (N) labels, on the CPU.</summary>
 public sealed record LabelledInputs(Tensor Inputs, Tensor Labels);
@@ -42,11 +46,13 @@ public static class ProbeTrainer
         long n = train.Labels.shape[0];
         int batch = (int)Math.Min(options.BatchSize, n);
         long stepsPerEpoch = Math.Max(1, n / batch); // drop the incomplete batch, as every epoch is reshuffled
-        long totalSteps = stepsPerEpoch * options.Epochs, warmup = (long)(totalSteps * options.WarmupFraction);
+        int epochs = (int)Math.Max(options.Epochs, (options.MinSteps + stepsPerEpoch - 1) / stepsPerEpoch);
+        int evaluateEvery = Math.Max(1, epochs / 30);
+        long totalSteps = stepsPerEpoch * epochs, warmup = (long)(totalSteps * options.WarmupFraction);
         var best = candidates.Select(_ => (Top1: double.NegativeInfinity, Epoch: 0, State: (Dictionary<string, Tensor>?)null)).ToArray();
         var random = new Random(options.Seed);
         long step = 0;
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        for (int epoch = 1; epoch <= epochs; epoch++)
         {
             foreach (var c in candidates) c.Head.train();
             var order = Enumerable.Range(0, (int)n).Select(i => (long)i).ToArray();
@@ -71,7 +77,7 @@ public static class ProbeTrainer
                 loss!.backward();
                 optimizer.step();
             }
-            if (epoch % options.EvaluateEvery == 0 || epoch == options.Epochs)
+            if (epoch % evaluateEvery == 0 || epoch == epochs)
             {
                 for (int i = 0; i < candidates.Count; i++)
                 {
@@ -83,7 +89,7 @@ public static class ProbeTrainer
                     }
                 }
             }
-            progress?.Invoke(new EvalProgress(stage, epoch, options.Epochs));
+            progress?.Invoke(new EvalProgress(stage, epoch, epochs));
         }
 
         int chosen = Enumerable.Range(0, candidates.Count).MaxBy(i => best[i].Top1);

@@ -23,10 +23,22 @@ public class ProbeTests
     {
         var candidates = new[] { new ProbeCandidate("linear", new LinearHead(8, 4), 1e-2, 1e-4) };
         var outcome = ProbeTrainer.Train(candidates, Separable(50, 4, 1), Separable(20, 4, 2), Separable(30, 4, 3),
-            new ProbeOptions(Epochs: 30, BatchSize: 32), CPU, "test", null);
+            new ProbeOptions(Epochs: 30, BatchSize: 32, MinSteps: 0), CPU, "test", null);
         Assert.Equal(1.0, outcome.Test.Top1);
         Assert.Equal(1.0, outcome.Test.MeanPerClass);
         Assert.Equal(120, outcome.Test.Count);
+    }
+
+    [Fact]
+    public void ASmallLabelBudgetStillGetsTheMinimumNumberOfSteps()
+    {
+        // 40 images at batch 32 make one step per epoch: one epoch alone cannot fit, 300 steps can.
+        ProbeOutcome Fit(int minSteps) => ProbeTrainer.Train([new ProbeCandidate("linear", new LinearHead(8, 4), 1e-2, 0)],
+            Separable(10, 4, 1), Separable(20, 4, 2), Separable(30, 4, 3), new ProbeOptions(Epochs: 1, BatchSize: 32, MinSteps: minSteps), CPU, "test", null);
+        Assert.True(Fit(0).Test.Top1 < 0.9);
+        var trained = Fit(300);
+        Assert.Equal(1.0, trained.Test.Top1);
+        Assert.True(trained.Selected.BestEpoch > 1);
     }
 
     [Fact]
@@ -39,7 +51,7 @@ public class ProbeTests
             new ProbeCandidate("learning", new LinearHead(8, 4), 1e-2, 0),
         };
         var outcome = ProbeTrainer.Train(candidates, Separable(50, 4, 1), Separable(20, 4, 2), Separable(30, 4, 3),
-            new ProbeOptions(Epochs: 10, BatchSize: 32), CPU, "test", null);
+            new ProbeOptions(Epochs: 10, BatchSize: 32, MinSteps: 0), CPU, "test", null);
         Assert.Equal("learning", outcome.Selected.Name);
         Assert.Equal(2, outcome.Candidates.Count);
         Assert.True(outcome.Candidates[0].ValidationTop1 < outcome.Candidates[1].ValidationTop1);
@@ -54,7 +66,7 @@ public class ProbeTests
             new ProbeCandidate("cross", new CrossAttentionHead(8, 2, 4), 1e-2, 0),
         };
         var outcome = ProbeTrainer.Train(candidates, Separable(50, 4, 1, tokens: true), Separable(20, 4, 2, tokens: true),
-            Separable(30, 4, 3, tokens: true), new ProbeOptions(Epochs: 20, BatchSize: 32), CPU, "test", null);
+            Separable(30, 4, 3, tokens: true), new ProbeOptions(Epochs: 20, BatchSize: 32, MinSteps: 0), CPU, "test", null);
         Assert.All(outcome.Candidates, c => Assert.True(c.ValidationTop1 > 0.95, $"{c.Name}: {c.ValidationTop1}"));
         Assert.True(outcome.Test.Top1 > 0.95);
     }
