@@ -34,6 +34,7 @@ public static class CliApp
             TrainCommand.Create(stdout, stderr),
             PluginsCommand.Create(stdout),
             BenchCommand.Create(stdout, stderr),
+            DatasetsCommand.Create(stdout),
         };
         try
         {
