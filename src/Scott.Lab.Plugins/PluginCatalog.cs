@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Runtime.Loader;
 using System.Security.Cryptography;
 using McMaster.NETCore.Plugins;
 using Scott.Lab.Abstractions.Plugins;
@@ -74,6 +77,7 @@ public sealed class PluginCatalog
                 found.Add(Failed(path, hash, $"contains no public class implementing {nameof(ITokenizerPlugin)}, {nameof(IObjectivePlugin)} or {nameof(IDatasetPlugin)} with a parameterless constructor."));
             foreach (var type in types) found.Add(Instantiate(type, path, hash));
             lock (_gate) _loaders[path] = loader;
+            AddNativeFolders(Path.GetDirectoryName(path)!);
         }
         catch (BadImageFormatException)
         {
@@ -110,6 +114,44 @@ public sealed class PluginCatalog
     }
 
     public PluginEntry? EntryFor(IScottLabPlugin plugin) => Entries.FirstOrDefault(e => ReferenceEquals(e.Instance, plugin));
+
+    // ---- Native libraries of shared assemblies ----
+    // With PreferSharedTypes, an assembly that both the host and a plugin ship is loaded from the host. SkiaSharp is
+    // one: the host has SkiaSharp.dll (a TorchSharp dependency) but not libSkiaSharp.so, which the datasets plugin
+    // brings in its runtimes/<rid>/native/. The default context looks for native libraries beside the host only, so
+    // when that fails this resolver looks in the native folders of the loaded plugins.
+
+    private static readonly ConcurrentDictionary<string, bool> NativeFolders = new(StringComparer.Ordinal);
+
+    static PluginCatalog() => AssemblyLoadContext.Default.ResolvingUnmanagedDll += ResolveFromPluginFolders;
+
+    private static void AddNativeFolders(string pluginFolder)
+    {
+        var rids = new[] { RuntimeInformation.RuntimeIdentifier, $"{OsName}-{RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}", OsName };
+        foreach (var rid in rids.Distinct())
+        {
+            string native = Path.Combine(pluginFolder, "runtimes", rid, "native");
+            if (Directory.Exists(native)) NativeFolders.TryAdd(native, true);
+        }
+    }
+
+    private static string OsName =>
+        OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux";
+
+    private static IntPtr ResolveFromPluginFolders(Assembly assembly, string libraryName)
+    {
+        string[] names = Path.HasExtension(libraryName) ? [libraryName]
+            : OperatingSystem.IsWindows() ? [libraryName + ".dll"]
+            : OperatingSystem.IsMacOS() ? [libraryName + ".dylib", "lib" + libraryName + ".dylib"]
+            : [libraryName + ".so", "lib" + libraryName + ".so"];
+        foreach (var folder in NativeFolders.Keys.Order(StringComparer.Ordinal))
+            foreach (var name in names)
+            {
+                string candidate = Path.Combine(folder, name);
+                if (File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out var handle)) return handle;
+            }
+        return IntPtr.Zero;
+    }
 
     private static List<Type> PluginTypes(Assembly assembly)
     {

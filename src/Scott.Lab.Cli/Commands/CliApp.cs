@@ -35,6 +35,7 @@ public static class CliApp
             EvalCommand.Create(stdout, stderr),
             PluginsCommand.Create(stdout),
             BenchCommand.Create(stdout, stderr),
+            DatasetsCommand.Create(stdout),
         };
         try
         {

@@ -1,0 +1,23 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+
+namespace Scott.Lab.Datasets.Imaging;
+
+/// <summary>Options every dataset of image files shares: how images are decoded and what happens to unreadable ones.</summary>
+public abstract class ImageFileOptions
+{
+    public const int DefaultDecodeSize = 256;
+    public const string Skip = "skip";
+    public const string Fail = "fail";
+
+    [Range(0, 16384)]
+    [Display(Name = "Decode size")]
+    [Description("Short side in pixels that images are delivered at: larger images are shrunk while decoding (JPEG) and then resized to it; smaller ones are kept as they are. 0 = full size.")]
+    public int DecodeSize { get; set; } = DefaultDecodeSize;
+
+    [Required]
+    [AllowedValues(Skip, Fail)]
+    [Display(Name = "Unreadable images")]
+    [Description("What to do with image files that cannot be read when the dataset is opened (empty, truncated, not an image): 'skip' leaves them out and reports them, 'fail' refuses to open the dataset.")]
+    public string BadImages { get; set; } = Skip;
+}
