@@ -82,7 +82,8 @@ public static class ProbeTrainer
                 for (int i = 0; i < candidates.Count; i++)
                 {
                     double top1 = Evaluate(candidates[i].Head, validation, device, batch).Top1;
-                    if (top1 > best[i].Top1)
+                    // Ties go to the later epoch: it has trained longer at a lower learning rate.
+                    if (top1 >= best[i].Top1)
                     {
                         best[i].State?.Values.ToList().ForEach(t => t.Dispose());
                         best[i] = (top1, epoch, candidates[i].Head.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone()));
