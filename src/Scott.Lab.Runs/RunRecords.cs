@@ -1,0 +1,111 @@
+namespace Scott.Lab.Runs;
+
+/// <summary>
+/// Where a run is in its life. Queued → Running → Completed | Failed | Cancelled; a run whose worker vanished
+/// (portal restart, machine reboot) becomes Interrupted. Failed, Cancelled and Interrupted runs can be resumed.
+/// </summary>
+public enum RunStatus { Queued, Running, Completed, Failed, Cancelled, Interrupted }
+
+/// <summary>One entry of a run's status history.</summary>
+public sealed class StatusChange
+{
+    public RunStatus Status { get; set; }
+    public DateTime AtUtc { get; set; }
+    public string? Message { get; set; }
+}
+
+/// <summary>A plugin a run was assembled from, pinned by version and file hash.</summary>
+public sealed class PluginRef
+{
+    public string Kind { get; set; } = "";
+    public string Id { get; set; } = "";
+    public string Version { get; set; } = "";
+    public string Sha256 { get; set; } = "";
+}
+
+/// <summary>
+/// A run as the store keeps it. Small by design (LiteDB documents are limited to 1 MB): the spec is the resolved
+/// YAML config, metrics live in their own collection, and checkpoints and images stay on disk (see <see cref="ArtifactRecord"/>).
+/// </summary>
+public sealed class RunRecord
+{
+    /// <summary>Sortable, URL-safe id: <c>yyyyMMdd-HHmmss-xxxx</c>.</summary>
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+    /// <summary>The run's folder on disk (config.yaml, metrics.jsonl, checkpoints/, worker.log).</summary>
+    public string Directory { get; set; } = "";
+    /// <summary>The resolved config (YAML), every default filled in: what the run trains and what comparisons diff.</summary>
+    public string SpecYaml { get; set; } = "";
+    /// <summary>"portal" or "cli".</summary>
+    public string Source { get; set; } = "cli";
+    public string Dataset { get; set; } = "";
+    public string Tokenizer { get; set; } = "";
+    public string Objective { get; set; } = "";
+    public RunStatus Status { get; set; } = RunStatus.Queued;
+    public List<StatusChange> History { get; set; } = [];
+    public List<PluginRef> Plugins { get; set; } = [];
+    public string? Device { get; set; }
+    public string? GitCommit { get; set; }
+    public Dictionary<string, string> Libraries { get; set; } = [];
+    public List<string> Tags { get; set; } = [];
+    public string? Notes { get; set; }
+    public DateTime CreatedUtc { get; set; }
+    public DateTime UpdatedUtc { get; set; }
+    public long Step { get; set; }
+    public long TotalSteps { get; set; }
+    public double? LastLoss { get; set; }
+    /// <summary>The worker process while the run is Running (for cancel and for reattaching after a portal restart).</summary>
+    public int? WorkerPid { get; set; }
+    /// <summary>When the run failed: the error and the tail of its log.</summary>
+    public string? Error { get; set; }
+    /// <summary>Set when the run should continue from its latest checkpoint the next time a worker picks it up.</summary>
+    public bool ResumeRequested { get; set; }
+
+    public bool IsFinished => Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled or RunStatus.Interrupted;
+    public bool CanResume => Status is RunStatus.Failed or RunStatus.Cancelled or RunStatus.Interrupted;
+}
+
+/// <summary>One metrics row (a log step) of a run: the id <c>runId/step</c> makes re-logging a step idempotent.</summary>
+public sealed class MetricRow
+{
+    public string Id { get; set; } = "";
+    public string RunId { get; set; } = "";
+    public long Step { get; set; }
+    public Dictionary<string, double> Values { get; set; } = [];
+}
+
+/// <summary>One evaluation result (a probe protocol on a checkpoint or a baseline).</summary>
+public sealed class EvaluationRecord
+{
+    public string Id { get; set; } = "";
+    public string RunId { get; set; } = "";
+    /// <summary>linear | knn | attentive | best.</summary>
+    public string Protocol { get; set; } = "";
+    /// <summary>checkpoint | pixels | random-init.</summary>
+    public string Subject { get; set; } = "checkpoint";
+    public int? LabelsPerClass { get; set; }
+    public long? CheckpointStep { get; set; }
+    public double Top1 { get; set; }
+    public double Top5 { get; set; }
+    public double MeanPerClass { get; set; }
+    public double? ValidationTop1 { get; set; }
+    /// <summary>The result file as eval wrote it (small JSON).</summary>
+    public string Json { get; set; } = "";
+    public DateTime CreatedUtc { get; set; }
+}
+
+/// <summary>A file a run produced (checkpoint, image, log). Files stay on disk; the store keeps where and what.</summary>
+public sealed class ArtifactRecord
+{
+    public string Id { get; set; } = "";
+    public string RunId { get; set; } = "";
+    /// <summary>checkpoint | image | log | eval.</summary>
+    public string Kind { get; set; } = "";
+    public string Path { get; set; } = "";
+    public long Bytes { get; set; }
+    public long? Step { get; set; }
+    public DateTime CreatedUtc { get; set; }
+}
+
+/// <summary>A filter for the runs list; every field is optional.</summary>
+public sealed record RunQuery(string? Search = null, RunStatus? Status = null, string? Tag = null, int Limit = 500);

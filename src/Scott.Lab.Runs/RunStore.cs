@@ -1,0 +1,173 @@
+using LiteDB;
+
+namespace Scott.Lab.Runs;
+
+/// <summary>
+/// The history of every run, in one LiteDB file under the data folder (<c>DATA/scott-lab.db</c>). The portal, its
+/// worker processes and the CLI all write to it, so it opens the file in LiteDB's <c>shared</c> mode: each operation
+/// takes a machine-wide lock and the file is never held open between operations. Read-modify-write of a run happens
+/// in one transaction (<see cref="Update"/>), so a worker's progress and the portal's cancel cannot overwrite each other.
+/// </summary>
+public sealed class RunStore : IDisposable
+{
+    public const string FileName = "scott-lab.db";
+    private readonly LiteDatabase _db;
+    private readonly ILiteCollection<RunRecord> _runs;
+    private readonly ILiteCollection<MetricRow> _metrics;
+    private readonly ILiteCollection<EvaluationRecord> _evaluations;
+    private readonly ILiteCollection<ArtifactRecord> _artifacts;
+
+    public RunStore(string dataDir)
+    {
+        DataDir = Path.GetFullPath(dataDir);
+        Directory.CreateDirectory(DataDir);
+        DatabaseFile = Path.Combine(DataDir, FileName);
+        var mapper = new BsonMapper { EnumAsInteger = false, EmptyStringToNull = false, TrimWhitespace = false };
+        mapper.Entity<RunRecord>().Ignore(r => r.IsFinished).Ignore(r => r.CanResume);
+        _db = new LiteDatabase(new ConnectionString { Filename = DatabaseFile, Connection = ConnectionType.Shared }, mapper);
+        _runs = _db.GetCollection<RunRecord>("runs");
+        _metrics = _db.GetCollection<MetricRow>("metrics");
+        _evaluations = _db.GetCollection<EvaluationRecord>("evaluations");
+        _artifacts = _db.GetCollection<ArtifactRecord>("artifacts");
+        _runs.EnsureIndex(r => r.Status);
+        _metrics.EnsureIndex(m => m.RunId);
+        _evaluations.EnsureIndex(e => e.RunId);
+        _artifacts.EnsureIndex(a => a.RunId);
+    }
+
+    public string DataDir { get; }
+    public string DatabaseFile { get; }
+    /// <summary>Where run folders go by default: <c>DATA/runs/&lt;id&gt;</c>.</summary>
+    public string RunsDir => Path.Combine(DataDir, "runs");
+
+    /// <summary>A new, unique, sortable run id.</summary>
+    public static string NewRunId() => $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..4]}";
+
+    /// <summary>Stores a new run; fills in its id, folder and times when missing, and records its first status.</summary>
+    public RunRecord Create(RunRecord run)
+    {
+        if (string.IsNullOrEmpty(run.Id)) run.Id = NewRunId();
+        if (string.IsNullOrEmpty(run.Directory)) run.Directory = Path.Combine(RunsDir, run.Id);
+        if (string.IsNullOrEmpty(run.Name)) run.Name = run.Id;
+        var now = DateTime.UtcNow;
+        if (run.CreatedUtc == default) run.CreatedUtc = now;
+        run.UpdatedUtc = now;
+        if (run.History.Count == 0) run.History.Add(new StatusChange { Status = run.Status, AtUtc = now, Message = "created" });
+        _runs.Insert(run);
+        return run;
+    }
+
+    public RunRecord? Get(string id) => _runs.FindById(id);
+
+    /// <summary>Runs, newest first, filtered by a free-text search (id, name, plugins, tags, notes), a status and a tag.</summary>
+    public IReadOnlyList<RunRecord> List(RunQuery? query = null)
+    {
+        query ??= new RunQuery();
+        IEnumerable<RunRecord> runs = query.Status is { } status ? _runs.Find(r => r.Status == status) : _runs.FindAll();
+        if (!string.IsNullOrWhiteSpace(query.Tag)) runs = runs.Where(r => r.Tags.Contains(query.Tag, StringComparer.OrdinalIgnoreCase));
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            string s = query.Search.Trim();
+            runs = runs.Where(r => new[] { r.Id, r.Name, r.Dataset, r.Tokenizer, r.Objective, r.Notes ?? "", string.Join(' ', r.Tags) }
+                .Any(field => field.Contains(s, StringComparison.OrdinalIgnoreCase)));
+        }
+        return runs.OrderByDescending(r => r.CreatedUtc).Take(query.Limit).ToList();
+    }
+
+    /// <summary>Changes a run in one transaction; returns the updated run, or null when there is no such run.</summary>
+    public RunRecord? Update(string id, Action<RunRecord> change)
+    {
+        if (!_db.BeginTrans()) throw new InvalidOperationException("RunStore: a transaction is already open on this thread.");
+        try
+        {
+            var run = _runs.FindById(id);
+            if (run is null) { _db.Rollback(); return null; }
+            var before = run.Status;
+            change(run);
+            run.UpdatedUtc = DateTime.UtcNow;
+            if (run.Status != before && (run.History.Count == 0 || run.History[^1].Status != run.Status))
+                run.History.Add(new StatusChange { Status = run.Status, AtUtc = run.UpdatedUtc });
+            _runs.Update(run);
+            _db.Commit();
+            return run;
+        }
+        catch
+        {
+            _db.Rollback();
+            throw;
+        }
+    }
+
+    /// <summary>Moves a run to <paramref name="status"/> with a message in its history.</summary>
+    public RunRecord? SetStatus(string id, RunStatus status, string? message = null, string? error = null) => Update(id, run =>
+    {
+        run.Status = status;
+        run.History.Add(new StatusChange { Status = status, AtUtc = DateTime.UtcNow, Message = message });
+        if (error is not null) run.Error = error;
+        if (status != RunStatus.Running) run.WorkerPid = null;
+    });
+
+    /// <summary>Deletes a run's record, metrics, evaluations and artifact entries (not its folder).</summary>
+    public bool Delete(string id)
+    {
+        _metrics.DeleteMany(m => m.RunId == id);
+        _evaluations.DeleteMany(e => e.RunId == id);
+        _artifacts.DeleteMany(a => a.RunId == id);
+        return _runs.Delete(id);
+    }
+
+    // ---- metrics -------------------------------------------------------------------------------------------
+
+    /// <summary>Records one metrics row; logging the same step again (a resumed run) replaces it.</summary>
+    public void AppendMetrics(string runId, long step, IReadOnlyDictionary<string, double> values)
+    {
+        var row = new MetricRow { Id = MetricId(runId, step), RunId = runId, Step = step, Values = new Dictionary<string, double>(values) };
+        _metrics.Upsert(row);
+    }
+
+    /// <summary>Drops rows at or after <paramref name="step"/>: a resumed run logs those steps again.</summary>
+    public int TruncateMetricsFrom(string runId, long step) => _metrics.DeleteMany(m => m.RunId == runId && m.Step >= step);
+
+    /// <summary>The run's metrics rows in step order, optionally only the named series (and only steps after <paramref name="afterStep"/>).</summary>
+    public IReadOnlyList<MetricRow> Metrics(string runId, IReadOnlyCollection<string>? names = null, long afterStep = -1)
+    {
+        var rows = _metrics.Find(m => m.RunId == runId && m.Step > afterStep).OrderBy(m => m.Step).ToList();
+        if (names is { Count: > 0 })
+            foreach (var row in rows)
+                row.Values = row.Values.Where(kv => names.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        return rows;
+    }
+
+    /// <summary>Series names a run has logged.</summary>
+    public IReadOnlyList<string> MetricNames(string runId) =>
+        _metrics.Find(m => m.RunId == runId).SelectMany(m => m.Values.Keys).Distinct().OrderBy(n => n, StringComparer.Ordinal).ToList();
+
+    private static string MetricId(string runId, long step) => $"{runId}/{step:D12}";
+
+    // ---- evaluations and artifacts -------------------------------------------------------------------------
+
+    public EvaluationRecord AddEvaluation(EvaluationRecord evaluation)
+    {
+        if (string.IsNullOrEmpty(evaluation.Id)) evaluation.Id = ObjectId.NewObjectId().ToString();
+        if (evaluation.CreatedUtc == default) evaluation.CreatedUtc = DateTime.UtcNow;
+        _evaluations.Upsert(evaluation);
+        return evaluation;
+    }
+
+    public IReadOnlyList<EvaluationRecord> Evaluations(string runId) =>
+        _evaluations.Find(e => e.RunId == runId).OrderBy(e => e.CreatedUtc).ToList();
+
+    /// <summary>Records a file; the same (run, path) is recorded once and updated.</summary>
+    public ArtifactRecord AddArtifact(ArtifactRecord artifact)
+    {
+        artifact.Id = $"{artifact.RunId}:{artifact.Path}";
+        if (artifact.CreatedUtc == default) artifact.CreatedUtc = DateTime.UtcNow;
+        _artifacts.Upsert(artifact);
+        return artifact;
+    }
+
+    public IReadOnlyList<ArtifactRecord> Artifacts(string runId) =>
+        _artifacts.Find(a => a.RunId == runId).OrderBy(a => a.CreatedUtc).ToList();
+
+    public void Dispose() => _db.Dispose();
+}

@@ -1,0 +1,82 @@
+using Scott.Lab.Runs;
+
+namespace Scott.Lab.Runs.Tests;
+
+public sealed class RunStoreTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("scott-lab-store-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void ARunSurvivesReopeningTheStoreWithItsHistoryAndMetrics()
+    {
+        string id;
+        using (var store = new RunStore(_dir))
+        {
+            id = store.Create(new RunRecord { Name = "tiny", Dataset = "fashion-mnist", Tags = ["smoke"] }).Id;
+            store.SetStatus(id, RunStatus.Running, "worker 42");
+            store.AppendMetrics(id, 9, new Dictionary<string, double> { ["loss"] = 1.5, ["health/std"] = 0.4 });
+            store.AppendMetrics(id, 19, new Dictionary<string, double> { ["loss"] = 1.2, ["health/std"] = 0.5 });
+            store.SetStatus(id, RunStatus.Completed);
+        }
+        using var reopened = new RunStore(_dir);
+        var run = reopened.Get(id)!;
+        Assert.Equal(RunStatus.Completed, run.Status);
+        Assert.Equal([RunStatus.Queued, RunStatus.Running, RunStatus.Completed], run.History.Select(h => h.Status));
+        Assert.Equal(Path.Combine(_dir, "runs", id), run.Directory);
+        var rows = reopened.Metrics(id, ["health/std"]);
+        Assert.Equal([9L, 19L], rows.Select(r => r.Step));
+        Assert.Equal(0.5, rows[1].Values["health/std"]);
+        Assert.DoesNotContain("loss", rows[0].Values.Keys);
+        Assert.Equal(["health/std", "loss"], reopened.MetricNames(id));
+    }
+
+    [Fact]
+    public void TwoStoresOnOneFileSeeEachOthersWrites()
+    {
+        // The portal and a worker process each open the file; shared mode makes every write visible to the other.
+        using var portal = new RunStore(_dir);
+        using var worker = new RunStore(_dir);
+        var id = portal.Create(new RunRecord { Name = "shared" }).Id;
+        worker.Update(id, r => { r.Status = RunStatus.Running; r.Step = 30; });
+        worker.AppendMetrics(id, 29, new Dictionary<string, double> { ["loss"] = 0.9 });
+        Assert.Equal(30, portal.Get(id)!.Step);
+        Assert.Single(portal.Metrics(id));
+    }
+
+    [Fact]
+    public void ReloggingAStepReplacesItAndTruncationDropsLaterSteps()
+    {
+        using var store = new RunStore(_dir);
+        var id = store.Create(new RunRecord()).Id;
+        for (long step = 9; step < 50; step += 10) store.AppendMetrics(id, step, new Dictionary<string, double> { ["loss"] = step });
+        store.TruncateMetricsFrom(id, 20);
+        store.AppendMetrics(id, 29, new Dictionary<string, double> { ["loss"] = -1 });
+        store.AppendMetrics(id, 29, new Dictionary<string, double> { ["loss"] = -2 });
+        var rows = store.Metrics(id);
+        Assert.Equal([9L, 19L, 29L], rows.Select(r => r.Step));
+        Assert.Equal(-2, rows[^1].Values["loss"]);
+    }
+
+    [Fact]
+    public void TheListFiltersBySearchStatusAndTag()
+    {
+        using var store = new RunStore(_dir);
+        store.Create(new RunRecord { Name = "scott-fmnist", Objective = "mim-jepa", Tags = ["paper"] });
+        var sup = store.Create(new RunRecord { Name = "baseline", Objective = "supervised" });
+        store.SetStatus(sup.Id, RunStatus.Failed, error: "boom");
+        Assert.Equal(["baseline"], store.List(new RunQuery(Search: "SUPERV")).Select(r => r.Name));
+        Assert.Equal(["baseline"], store.List(new RunQuery(Status: RunStatus.Failed)).Select(r => r.Name));
+        Assert.Equal(["scott-fmnist"], store.List(new RunQuery(Tag: "paper")).Select(r => r.Name));
+        Assert.Equal(2, store.List().Count);
+        Assert.Equal("boom", store.Get(sup.Id)!.Error);
+    }
+
+    [Fact]
+    public void UpdatingAMissingRunReturnsNull() 
+    {
+        using var store = new RunStore(_dir);
+        Assert.Null(store.Update("nope", r => r.Step = 1));
+    }
+}
