@@ -1,3 +1,7 @@
+using Microsoft.Extensions.Options;
+using Scott.Lab.Runs;
+using Scott.Lab.Web.Plugins;
+
 namespace Scott.Lab.Web.Hosting;
 
 /// <summary>Registers the portal's services and endpoints; each feature folder adds its own here.</summary>
@@ -5,6 +9,10 @@ public static class ScottLabServices
 {
     public static IServiceCollection AddScottLab(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddSingleton<PortalPaths>();
+        services.AddSingleton(sp => new RunStore(sp.GetRequiredService<PortalPaths>().DataDir));
+        services.AddSingleton<PortalPlugins>();
+        services.AddSingleton<AdminGate>();
         return services;
     }
 
