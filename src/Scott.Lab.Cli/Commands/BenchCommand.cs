@@ -6,9 +6,57 @@ using Scott.Lab.Engine.Training;
 
 namespace Scott.Lab.Cli.Commands;
 
-/// <summary><c>scott-lab bench train [--config ...]</c>: one JSON line with matmul_gflops, train_gflops, mfu, images_per_second, peak_rss_mb.</summary>
+/// <summary>
+/// <c>scott-lab bench train [--config ...]</c>: one JSON line with matmul_gflops, train_gflops, mfu, images_per_second, peak_rss_mb.
+/// <c>scott-lab bench data --dataset ID --root DIR --image-size 224</c>: one JSON line with the input pipeline's
+/// images_per_second, per_core, and its ratio to what the training step consumes at the same settings.
+/// </summary>
 public static class BenchCommand
 {
+    private static readonly JsonSerializerOptions Snake = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private static Command CreateData(TextWriter stdout, TextWriter stderr)
+    {
+        var config = new Option<string>("--config") { Description = "Run config whose model, objective and augmentation are used.", DefaultValueFactory = _ => "configs/ssl/scott.yaml" };
+        var dataset = new Option<string>("--dataset") { Description = "Dataset plugin id.", DefaultValueFactory = _ => "image-folder" };
+        var root = new Option<string?>("--root") { Description = "Dataset folder (dataset.options.root)." };
+        var imageSize = new Option<int>("--image-size") { Description = "Model input size (model.image_size).", DefaultValueFactory = _ => 224 };
+        var batch = new Option<int>("--batch-size") { Description = "Images per step.", DefaultValueFactory = _ => 64 };
+        var steps = new Option<int>("--steps") { Description = "Timed pipeline steps.", DefaultValueFactory = _ => 10 };
+        var trainSteps = new Option<int>("--train-steps") { Description = "Timed training steps for the ratio (0: skip).", DefaultValueFactory = _ => 3 };
+        var generate = new Option<int>("--generate") { Description = "First write this many synthetic JPEGs (≈500×375, 10 classes) into --root, as an ImageFolder.", DefaultValueFactory = _ => 0 };
+        var set = new Option<string[]>("--set") { Description = "Override a config key (repeatable)." };
+        var command = new Command("data", "Measure the input pipeline against the training step.") { config, dataset, root, imageSize, batch, steps, trainSteps, generate, set };
+        command.SetAction(parsed =>
+        {
+            if (parsed.GetValue(steps) < 1) throw new ConfigException("--steps: must be at least 1");
+            string? folder = parsed.GetValue(root);
+            var catalog = CliApp.LoadCatalog(parsed); // also makes the datasets plugin's SkiaSharp native library loadable
+            if (parsed.GetValue(generate) is > 0 and var count)
+            {
+                if (folder is null) throw new ConfigException("--generate needs --root DIR: where to write the images.");
+                SyntheticImageFolder.Write(folder, count, classes: 10, seed: 0, stderr);
+            }
+            var overrides = new List<string>(parsed.GetValue(set) ?? [])
+            {
+                $"dataset.id={parsed.GetValue(dataset)}",
+                $"model.image_size={parsed.GetValue(imageSize)}",
+                $"trainer.batch_size={parsed.GetValue(batch)}",
+            };
+            if (folder is not null) overrides.Add($"dataset.options.root={Path.GetFullPath(folder)}");
+            var tree = ConfigLoader.LoadTree(CliApp.FindConfig(parsed.GetValue(config)!), []);
+            tree["dataset"] = new System.Text.Json.Nodes.JsonObject(); // the config's own dataset options don't apply to another dataset
+            foreach (var o in overrides) ConfigLoader.ApplyOverride(tree, o);
+            using var run = RunBuilder.Build(ConfigLoader.Bind(tree), catalog);
+            stderr.WriteLine($"bench data: {run.Config.Dataset.Id} ({run.Loader.Count} images) at {run.Config.Model.ImageSize} px, batch {run.Config.Trainer.BatchSize}, " +
+                             $"{parsed.GetValue(steps)} pipeline steps, then {parsed.GetValue(trainSteps)} training steps...");
+            var result = DataBenchmark.Run(run, warmupSteps: 1, parsed.GetValue(steps), parsed.GetValue(trainSteps));
+            stdout.WriteLine(JsonSerializer.Serialize(result, Snake));
+            return 0;
+        });
+        return command;
+    }
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var config = new Option<string>("--config") { Description = "Run config to benchmark.", DefaultValueFactory = _ => "configs/ssl/fashion-mnist-cpu.yaml" };
@@ -27,6 +75,6 @@ public static class BenchCommand
             stdout.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
             return 0;
         });
-        return new Command("bench", "Benchmarks.") { train };
+        return new Command("bench", "Benchmarks.") { train, CreateData(stdout, stderr) };
     }
 }

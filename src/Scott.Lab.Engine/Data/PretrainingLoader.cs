@@ -13,27 +13,37 @@ public sealed record LoaderSource(IImageSource Images, bool Labelled);
 /// (seed, s), so a resumed run reads exactly the images the uninterrupted one would. Labels are only passed on
 /// from training splits: a test image that is pre-trained on (unlabelled, as the paper does) never lends its label
 /// to the online probe.
+/// Images are decoded on worker threads (one per core by default), and the next batch is read in the background
+/// while the current step trains (a prefetch queue of one batch: batch s is a pure function of s, so reading ahead
+/// changes nothing). Datasets whose images vary in size (photographs) are brought to <c>loadSize</c>² first: short
+/// side scaled to loadSize, centre crop (<see cref="ImageResampler"/>); the augmentation then crops from that.
 /// </summary>
-public sealed class PretrainingLoader
+public sealed class PretrainingLoader : IDisposable
 {
     private readonly IReadOnlyList<LoaderSource> _sources;
     private readonly int[] _offsets;
-    private readonly int _channels, _width, _height, _batchSize, _seed;
+    private readonly int _channels, _width, _height, _batchSize, _seed, _workers;
+    private readonly bool _resize;
+    private readonly object _orderGate = new();
     private (long epoch, int[] order)? _permutation;
+    private (long Step, Task<(byte[] Pixels, long[] Labels)> Read)? _prefetch;
 
-    public PretrainingLoader(IImageDataset dataset, int batchSize, int seed)
-        : this(dataset, dataset.PretrainingSplits.Select(s => new LoaderSource(s.Images, s.Role == SplitRole.Train)).ToList(), batchSize, seed) { }
+    public PretrainingLoader(IImageDataset dataset, int batchSize, int seed, int loadSize = 0, int workers = 0)
+        : this(dataset, dataset.PretrainingSplits.Select(s => new LoaderSource(s.Images, s.Role == SplitRole.Train)).ToList(), batchSize, seed, loadSize, workers) { }
 
-    public PretrainingLoader(IImageDataset dataset, IReadOnlyList<LoaderSource> sources, int batchSize, int seed)
+    /// <param name="loadSize">The square size varying-size images are brought to (ignored for fixed-size datasets).</param>
+    /// <param name="workers">Decoding threads (0: one per core).</param>
+    public PretrainingLoader(IImageDataset dataset, IReadOnlyList<LoaderSource> sources, int batchSize, int seed, int loadSize = 0, int workers = 0)
     {
         _sources = sources;
         Count = _sources.Sum(s => s.Images.Count);
         if (Count == 0) throw new DatasetException("The dataset has no pre-training images.");
         if (Count < batchSize)
             throw new DatasetException($"The dataset has {Count} pre-training images, fewer than trainer.batch_size {batchSize}; lower the batch size.");
-        var size = dataset.FixedSize ?? throw new DatasetException(
-            "This dataset has images of varying size; the pre-training loader needs a fixed size.");
-        (_width, _height) = size;
+        if (dataset.FixedSize is { } size) (_width, _height) = size;
+        else if (loadSize > 0) (_width, _height, _resize) = (loadSize, loadSize, true);
+        else throw new DatasetException("This dataset has images of varying size; give the loader a load size (model.image_size sets it).");
+        _workers = workers > 0 ? workers : Environment.ProcessorCount;
         _offsets = new int[_sources.Count];
         for (int i = 1; i < _sources.Count; i++) _offsets[i] = _offsets[i - 1] + _sources[i - 1].Images.Count;
         (_channels, _batchSize, _seed) = (dataset.Channels, batchSize, seed);
@@ -41,9 +51,23 @@ public sealed class PretrainingLoader
 
     public int Count { get; }
     public long StepsPerEpoch => Count / _batchSize;
+    /// <summary>The (width, height) of every image in a batch.</summary>
+    public (int Width, int Height) ImageSize => (_width, _height);
 
-    /// <summary>Images (B, C, H, W) as floats in [0, 1] and labels (B), on the CPU.</summary>
+    /// <summary>Images (B, C, H, W) as floats in [0, 1] and labels (B), on the CPU. Starts reading batch step+1.</summary>
     public (Tensor Images, Tensor Labels) Batch(long step)
+    {
+        var pending = _prefetch;
+        _prefetch = null;
+        var (buffer, labels) = pending is { } p && p.Step == step ? p.Read.GetAwaiter().GetResult() : ReadBatch(step);
+        pending?.Read.ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted); // a stale read's error is not ours
+        long next = step + 1;
+        _prefetch = (next, Task.Run(() => ReadBatch(next)));
+        return ToTensors(buffer, labels);
+    }
+
+    /// <summary>Decodes (and, for varying-size datasets, resizes) batch <paramref name="step"/> on the worker threads.</summary>
+    public (byte[] Pixels, long[] Labels) ReadBatch(long step)
     {
         long epoch = step / StepsPerEpoch;
         int position = (int)(step % StepsPerEpoch);
@@ -51,16 +75,34 @@ public sealed class PretrainingLoader
         int pixels = _width * _height * _channels;
         var buffer = new byte[_batchSize * pixels];
         var labels = new long[_batchSize];
-        for (int b = 0; b < _batchSize; b++)
+        try
+        {
+            Parallel.For(0, _batchSize, new ParallelOptions { MaxDegreeOfParallelism = _workers }, b => ReadInto(b));
+        }
+        catch (AggregateException e) // report the dataset's own error (a DatasetException names the file), not the wrapper
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+        return (buffer, labels);
+
+        void ReadInto(int b)
         {
             int global = order[position * _batchSize + b];
             int s = Array.FindLastIndex(_offsets, o => o <= global);
             var sample = _sources[s].Images.Read(global - _offsets[s]);
-            if (sample.Pixels.Length != pixels)
+            if (sample.Channels != _channels)
+                throw new DatasetException($"Image {global} has {sample.Channels} channels; the dataset declares {_channels}.");
+            var data = _resize ? ImageResampler.ShortSideCenterCrop(sample.Pixels, sample.Width, sample.Height, sample.Channels, _width) : sample.Pixels;
+            if (data.Length != pixels)
                 throw new DatasetException($"Image {global} has {sample.Width}x{sample.Height}x{sample.Channels} pixels; expected {_width}x{_height}x{_channels}.");
-            Buffer.BlockCopy(sample.Pixels, 0, buffer, b * pixels, pixels);
+            Buffer.BlockCopy(data, 0, buffer, b * pixels, pixels);
             labels[b] = _sources[s].Labelled ? sample.Label : -1;
         }
+    }
+
+    /// <summary>A read batch as (B, C, H, W) floats in [0, 1] and labels.</summary>
+    public (Tensor Images, Tensor Labels) ToTensors(byte[] buffer, long[] labels)
+    {
         using var scope = NewDisposeScope();
         var images = tensor(buffer, new long[] { _batchSize, _height, _width, _channels })
             .permute(0, 3, 1, 2).to(ScalarType.Float32).div_(255f);
@@ -69,10 +111,21 @@ public sealed class PretrainingLoader
 
     private int[] Order(long epoch)
     {
-        if (_permutation is { } cached && cached.epoch == epoch) return cached.order;
-        var order = Enumerable.Range(0, Count).ToArray();
-        new Random(StepSeed.For(_seed, epoch, stream: 7)).Shuffle(order);
-        _permutation = (epoch, order);
-        return order;
+        lock (_orderGate) // the prefetch thread and the training thread both ask
+        {
+            if (_permutation is { } cached && cached.epoch == epoch) return cached.order;
+            var order = Enumerable.Range(0, Count).ToArray();
+            new Random(StepSeed.For(_seed, epoch, stream: 7)).Shuffle(order);
+            _permutation = (epoch, order);
+            return order;
+        }
+    }
+
+    /// <summary>Waits for a read in flight, so that nothing reads the dataset after it is disposed.</summary>
+    public void Dispose()
+    {
+        try { _prefetch?.Read.Wait(); }
+        catch (AggregateException) { } // its error belongs to a batch nobody asked for
+        _prefetch = null;
     }
 }

@@ -33,6 +33,7 @@ public sealed class AssembledRun : IDisposable
 
     public void Dispose()
     {
+        Loader.Dispose();
         Objective.Dispose();
         Dataset.Dispose();
     }
@@ -109,13 +110,16 @@ public static class RunBuilder
         {
             if (trainer.LabelsPerClass is not null)
                 throw new ConfigException($"trainer.labels_per_class: objective '{objective.Id}' does not train on labels; remove the key (it applies to label-trained objectives such as 'supervised').");
-            return new PretrainingLoader(dataset, trainer.BatchSize, trainer.Seed);
+            return new PretrainingLoader(dataset, trainer.BatchSize, trainer.Seed, LoadSize(config));
         }
         if (dataset.ClassNames.Count == 0)
             throw new ConfigException($"objective.id: '{objective.Id}' trains on labels, but dataset '{config.Dataset.Id}' has none.");
         var splits = Evaluation.LabelSplits.For(dataset, trainer.LabelsPerClass, trainer.LabelSeed);
-        return new PretrainingLoader(dataset, [new LoaderSource(splits.Train, Labelled: true)], trainer.BatchSize, trainer.Seed);
+        return new PretrainingLoader(dataset, [new LoaderSource(splits.Train, Labelled: true)], trainer.BatchSize, trainer.Seed, LoadSize(config));
     }
+
+    /// <summary>Photographs are loaded at 8/7 of the model's input (256 for 224), the usual resize before a crop.</summary>
+    public static int LoadSize(RunConfig config) => (int)Math.Round(config.Model.ImageSize * 8 / 7.0);
 
     private static JsonObject Resolve(RunConfig config, object datasetOptions, object tokenizerOptions, object objectiveOptions)
     {

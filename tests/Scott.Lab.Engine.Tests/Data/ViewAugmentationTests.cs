@@ -142,4 +142,24 @@ public class ViewAugmentationTests
         Assert.True(MaxAbs(resized - bicubic) < 1e-6, "the crop must be resized bicubically");
         Assert.True(MaxAbs(resized - bilinear) > 1e-3, "and that must differ from bilinear on this image");
     }
+
+    [Fact]
+    public void Blur_is_a_separable_gaussian_with_reflect_padding_and_keeps_constants()
+    {
+        using var scope = NewDisposeScope();
+        const int size = 30; // kernel: round(30 * 0.1) | 1 = 3 taps, radius 1
+        var options = new AugmentOptions { ColorP = 1, JitterP = 0, GrayP = 0, BlurP = 1, BlurSigma = [1.0, 1.0] };
+        var augment = new ViewAugmentation(size, Mean3, Std3, options);
+        var delta = zeros(1, 1, size, size);
+        delta[0, 0, 10, 20] = tensor(1f);
+        var constant = full(new long[] { 1, 1, size, size }, 0.7f);
+        var blurred = augment.Colour(cat([delta, constant], 0), new Random(3));
+
+        double e = Math.Exp(-0.5), k0 = 1 / (1 + 2 * e), k1 = e / (1 + 2 * e); // the 3-tap Gaussian, sigma 1
+        Assert.Equal(k0 * k0, blurred[0, 0, 10, 20].item<float>(), 5);
+        Assert.Equal(k0 * k1, blurred[0, 0, 11, 20].item<float>(), 5);
+        Assert.Equal(k1 * k1, blurred[0, 0, 9, 21].item<float>(), 5);
+        Assert.Equal(1.0, blurred[0].sum().item<float>(), 4);
+        Assert.True(MaxAbs(blurred[1] - 0.7f) < 1e-5, "a constant image stays constant (reflect padding at the borders)");
+    }
 }

@@ -1,0 +1,41 @@
+using System.Diagnostics;
+using Scott.Lab.Abstractions.Objectives;
+using Scott.Lab.Engine.Training;
+
+namespace Scott.Lab.Engine.Benchmarks;
+
+/// <summary>
+/// The result of <c>scott-lab bench data</c>. images_per_second is the input pipeline alone (decode, resize to the
+/// load size, batch into a tensor, augment every view), with all its worker threads; train_images_per_second is what
+/// the training step consumes at the same settings, measured in the same process; ratio = the first / the second.
+/// </summary>
+public sealed record DataBenchmarkResult(
+    string Dataset, int Images, int ImageSize, int LoadSize, int BatchSize, int Steps, int Workers,
+    double ImagesPerSecond, double PerCore, double? TrainImagesPerSecond, double? Ratio);
+
+public static class DataBenchmark
+{
+    public static DataBenchmarkResult Run(AssembledRun run, int warmupSteps, int steps, int trainSteps)
+    {
+        int batch = run.Config.Trainer.BatchSize;
+        for (int s = 0; s < warmupSteps; s++) Pipeline(run, s);
+        var clock = Stopwatch.StartNew();
+        for (int s = 0; s < steps; s++) Pipeline(run, warmupSteps + s);
+        double imagesPerSecond = steps * batch / clock.Elapsed.TotalSeconds;
+
+        double? train = null;
+        if (trainSteps > 0) train = TrainBenchmark.Run(run, warmupSteps: 1, steps: trainSteps).ImagesPerSecond;
+        var (width, _) = run.Loader.ImageSize;
+        return new DataBenchmarkResult(run.Config.Dataset.Id, run.Loader.Count, run.Config.Model.ImageSize, width, batch, steps,
+            Environment.ProcessorCount, imagesPerSecond, imagesPerSecond / Environment.ProcessorCount, train, train is { } t ? imagesPerSecond / t : null);
+    }
+
+    /// <summary>One batch through the pipeline exactly as a training step gets it (no read-ahead: this is the cost).</summary>
+    private static void Pipeline(AssembledRun run, long step)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var (pixels, labels) = run.Loader.ReadBatch(step);
+        var (images, _) = run.Loader.ToTensors(pixels, labels);
+        run.Augmentation.Views(images, run.Objective.Views, new Random(StepSeed.For(run.Config.Trainer.Seed, step, stream: 2)));
+    }
+}
