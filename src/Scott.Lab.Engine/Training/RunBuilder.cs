@@ -117,7 +117,8 @@ public static class RunBuilder
         return new PretrainingLoader(dataset, [new LoaderSource(splits.Train, Labelled: true)], trainer.BatchSize, trainer.Seed);
     }
 
-    private static JsonObject Resolve(RunConfig config, object datasetOptions, object tokenizerOptions, object objectiveOptions)
+    /// <summary>The config with every default filled in (also used by SpecValidator, which binds the same options).</summary>
+    internal static JsonObject Resolve(RunConfig config, object datasetOptions, object tokenizerOptions, object objectiveOptions)
     {
         JsonNode Node(object value) => JsonSerializer.SerializeToNode(value, value.GetType(), ConfigLoader.Json)!;
         JsonObject Plugin(string id, object options) => new() { ["id"] = id, ["options"] = Node(options) };
