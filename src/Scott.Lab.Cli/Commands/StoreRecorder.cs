@@ -105,9 +105,12 @@ public sealed class StoreRecorder : ITrainingSink, IDisposable
     /// <summary>A fresh start (no checkpoint): rows of an earlier attempt go.</summary>
     public void ClearMetrics() => OnResumed(0);
 
+    /// <summary>Completed, or Cancelled (resumable) when it stopped early: a stop request, or `train --max-steps`.</summary>
     public void Finish(TrainingSummary summary) => Transition(
-        summary.Cancelled ? RunStatus.Cancelled : RunStatus.Completed,
-        summary.Cancelled ? $"stopped at step {summary.Steps} with a checkpoint; resume to continue" : $"{summary.Steps} steps in {summary.WallSeconds:F1} s",
+        summary.Cancelled || summary.Steps < summary.TotalSteps ? RunStatus.Cancelled : RunStatus.Completed,
+        summary.Cancelled ? $"stopped at step {summary.Steps} with a checkpoint; resume to continue"
+        : summary.Steps < summary.TotalSteps ? $"stopped early at step {summary.Steps} of {summary.TotalSteps} (--max-steps); resume to continue"
+        : $"{summary.Steps} steps in {summary.WallSeconds:F1} s",
         error: null,
         r =>
         {
