@@ -224,11 +224,14 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         return Task.CompletedTask;
     }
 
+    /// <summary>Idempotent: the container disposes this once per registration (SessionManager, IRunLauncher, IHostedService).</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _stopping.Cancel();
-        _stopping.Dispose();
     }
+
+    private int _disposed;
 
     // ---- the queue and the workers -----------------------------------------------------------------------
 
