@@ -91,7 +91,7 @@ public static class RunEndpoints
             if (Refused(context, gate) is { } refusal) return refusal;
             if (store.Get(id) is not { } run) return NotFound(id);
             if (!launcher.Resume(id))
-                return Error(StatusCodes.Status409Conflict, $"run '{id}' is {run.Status}: only a Failed, Cancelled or Interrupted run can be resumed (and not while its worker is still stopping).");
+                return Error(StatusCodes.Status409Conflict, $"run '{id}' is {run.Status}: only a Failed, Cancelled or Interrupted run can be resumed.");
             return Results.Json(store.Get(id), Json, statusCode: StatusCodes.Status202Accepted);
         });
 

@@ -114,6 +114,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         }
         if (worker is not null)
         {
+            if (_store.Get(runId)?.IsFinished == true) return false; // it has just finished and its worker is exiting
             Stop(worker);
             return true;
         }
@@ -137,7 +138,8 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     {
         lock (_gate)
         {
-            if (_active.ContainsKey(runId) || _queue.Contains(runId)) return false; // its worker is still shutting down
+            // A worker that recorded its outcome may still be exiting: the run waits in the queue until it has (see Pump).
+            if (_queue.Contains(runId)) return false;
             var run = _store.Get(runId);
             if (run is null || !run.CanResume) return false;
             _store.Update(runId, r =>

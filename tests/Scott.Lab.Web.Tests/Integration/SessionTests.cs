@@ -55,6 +55,8 @@ public sealed class SessionTests
             var checkpoints = host.Store.Artifacts(run.Id).Where(a => a.Kind == "checkpoint").ToList();
             Assert.Contains(checkpoints, a => a.Step == 6 && Directory.Exists(a.Path));
             Assert.Contains("step 6/6", File.ReadAllText(Path.Combine(run.Directory, "worker.log"))); // the worker's stderr
+            // The worker records Completed, then exits; the portal stops watching it.
+            for (int i = 0; i < 150 && host.Sessions.ActiveWorkers.Count > 0; i++) await Task.Delay(200);
             Assert.Empty(host.Sessions.ActiveWorkers);
         }
         finally
