@@ -4,6 +4,12 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Options;
+using Scott.Lab.Web.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,7 +32,7 @@ internal static class TestDataDir
 }
 
 /// <summary>The portal on a data folder of its own (so that a second host on the same folder is a portal restart).</summary>
-public sealed class PortalHost(string dataDir) : WebApplicationFactory<Program>
+public sealed class PortalHost(string dataDir, string? listenBeyondLoopback = null, string? adminKey = null) : WebApplicationFactory<Program>
 {
     public string DataDir { get; } = dataDir;
 
@@ -40,7 +46,30 @@ public sealed class PortalHost(string dataDir) : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ScottLab:DataDir", DataDir);
-        builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(new Dictionary<string, string?> { ["ScottLab:DataDir"] = DataDir }));
+        builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ScottLab:DataDir"] = DataDir,
+            ["ScottLab:AdminKey"] = adminKey,
+        }));
+        // The test server has no addresses (loopback for the gate); this one pretends to listen on the network.
+        if (listenBeyondLoopback is not null)
+            builder.ConfigureTestServices(services => services.AddSingleton(sp =>
+                new AdminGate(sp.GetRequiredService<IOptions<PortalOptions>>(), new AddressOnlyServer(listenBeyondLoopback))));
+    }
+
+    private sealed class AddressOnlyServer : IServer
+    {
+        public AddressOnlyServer(string address)
+        {
+            var addresses = new ServerAddressesFeature();
+            addresses.Addresses.Add(address);
+            Features.Set<IServerAddressesFeature>(addresses);
+        }
+
+        public IFeatureCollection Features { get; } = new FeatureCollection();
+        public Task StartAsync<TContext>(IHttpApplication<TContext> application, CancellationToken cancellationToken) where TContext : notnull => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public void Dispose() { }
     }
 
     public RunStore Store => Services.GetRequiredService<RunStore>();

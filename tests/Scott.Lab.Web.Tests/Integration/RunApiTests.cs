@@ -85,6 +85,28 @@ public sealed class RunApiTests : IDisposable
     }
 
     [Fact]
+    public async Task BeyondLoopbackChangesNeedTheAdminKey()
+    {
+        using (var readOnly = new PortalHost(PortalHost.NewDataDir(), listenBeyondLoopback: "http://0.0.0.0:5080"))
+        {
+            var response = await readOnly.CreateClient().PostAsync("/api/runs", Specs.Json(Specs.Tiny()));
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+            Assert.Contains("ScottLab__AdminKey", (await response.Content.ReadFromJsonAsync<JsonObject>())!["error"]!.GetValue<string>());
+        }
+
+        using var keyed = new PortalHost(PortalHost.NewDataDir(), listenBeyondLoopback: "http://0.0.0.0:5080", adminKey: "s3cret");
+        var client = keyed.CreateClient();
+        var bad = Specs.Json(Specs.Tiny("optimizer.lr=-1")); // refused by validation, i.e. after the gate: nothing starts
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsync("/api/runs/x/cancel", null)).StatusCode);
+        client.DefaultRequestHeaders.Add("X-Admin-Key", "wrong");
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsync("/api/runs", bad)).StatusCode);
+        client.DefaultRequestHeaders.Remove("X-Admin-Key");
+        client.DefaultRequestHeaders.Add("X-Admin-Key", "s3cret");
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/api/runs", Specs.Json(Specs.Tiny("optimizer.lr=-1")))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/runs")).StatusCode); // reading needs no key
+    }
+
+    [Fact]
     public async Task APortalRestartKeepsRunsAndMetricsAndInterruptsRunsWhoseWorkerIsGone()
     {
         string data = PortalHost.NewDataDir();

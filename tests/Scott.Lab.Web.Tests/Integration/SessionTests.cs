@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Scott.Lab.Runs;
 using Scott.Lab.Web.Api;
+using Scott.Lab.Web.Sessions;
 
 namespace Scott.Lab.Web.Tests.Integration;
 
@@ -58,6 +59,15 @@ public sealed class SessionTests
             // The worker records Completed, then exits; the portal stops watching it.
             for (int i = 0; i < 150 && host.Sessions.ActiveWorkers.Count > 0; i++) await Task.Delay(200);
             Assert.Empty(host.Sessions.ActiveWorkers);
+
+            // Evaluate: `scott-lab eval` in the background records its result in the store.
+            Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync($"/api/runs/{run.Id}/evaluate?protocol=knn", null)).StatusCode);
+            var clock = Stopwatch.StartNew();
+            while (host.Store.Evaluations(run.Id).Count == 0 && clock.Elapsed < TimeSpan.FromSeconds(180)) await Task.Delay(500);
+            Assert.True(host.Store.Evaluations(run.Id).Count > 0, "no evaluation recorded; eval.log:\n" + SessionManager.LogTail(Path.Combine(run.Directory, "eval.log"), 30));
+            var evaluation = Assert.Single(host.Store.Evaluations(run.Id));
+            Assert.Equal(("knn", 6L), (evaluation.Protocol, evaluation.CheckpointStep));
+            Assert.True(File.Exists(Path.Combine(run.Directory, "eval.log")));
         }
         finally
         {
