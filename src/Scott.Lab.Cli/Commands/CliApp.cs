@@ -36,6 +36,7 @@ public static class CliApp
             PluginsCommand.Create(stdout),
             BenchCommand.Create(stdout, stderr),
             DatasetsCommand.Create(stdout),
+            WorkerCommand.Create(stdout, stderr),
         };
         try
         {
@@ -61,8 +62,10 @@ public static class CliApp
 
     public static PluginCatalog LoadCatalog(ParseResult parsed)
     {
-        var folders = new List<string> { PluginCatalog.BuiltInFolder };
-        folders.AddRange(Settings(parsed).PluginFolders);
+        var settings = Settings(parsed);
+        // DATA/plugins holds the plugins uploaded to the portal: a run launched there must build here too.
+        var folders = new List<string> { PluginCatalog.BuiltInFolder, Path.Combine(settings.DataDir, "plugins") };
+        folders.AddRange(settings.PluginFolders);
         folders.AddRange(parsed.GetValue(PluginFolders) ?? []);
         var fromEnv = Environment.GetEnvironmentVariable("SCOTT_LAB_PLUGINS");
         if (!string.IsNullOrWhiteSpace(fromEnv)) folders.AddRange(fromEnv.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));

@@ -69,18 +69,26 @@ public static class EvalCommand
 
             string evalDir = Path.Combine(directory.Path, "eval");
             Directory.CreateDirectory(evalDir);
+            var written = new List<(EvalResult, string, string)>();
             stdout.WriteLine($"{"protocol",-10} {"top1",7} {"top5",7} {"class",7} {"val top1",9}  selected on validation");
             foreach (var r in results)
             {
-                directory.WriteJson(Path.Combine(evalDir, r.FileStem + ".json"), r);
+                string file = Path.Combine(evalDir, r.FileStem + ".json");
+                directory.WriteJson(file, r);
+                written.Add((r, file, r.Protocol));
                 stdout.WriteLine($"{r.Protocol,-10} {r.Top1,7:P2} {r.Top5,7:P2} {r.MeanPerClass,7:P2} {r.Validation.Top1,9:P2}  {r.Selected}");
             }
             if (results.Count > 1 && EvalRunner.BestOnValidation(results) is { } best)
             {
                 string stem = "best" + best.FileStem[best.Protocol.Length..];
-                directory.WriteJson(Path.Combine(evalDir, stem + ".json"), best);
+                string file = Path.Combine(evalDir, stem + ".json");
+                directory.WriteJson(file, best);
+                written.Add((best, file, "best"));
                 stdout.WriteLine($"best probe on validation: {best.Protocol} → test top-1 {best.Top1:P2}");
             }
+            // Results of a run the store knows (by its folder) are recorded there too, for the portal.
+            using (var recorder = StoreRecorder.Open(CliApp.Settings(parsed).DataDir, stderr))
+                recorder.RecordEvaluations(directory.Path, written);
             stdout.WriteLine($"results: {evalDir}/ (validation: {results[0].ValidationOrigin})");
             return 0;
         });

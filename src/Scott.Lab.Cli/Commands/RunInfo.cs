@@ -22,7 +22,15 @@ public static class RunInfo
         CreatedUtc = DateTime.UtcNow,
     };
 
-    private static string? GitCommit()
+    /// <summary>Library versions, as the run store keeps them (RunRecord.Libraries).</summary>
+    public static Dictionary<string, string> Libraries() => new()
+    {
+        ["scott-lab"] = typeof(RunInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "",
+        ["torchsharp"] = typeof(torch).Assembly.GetName().Version?.ToString() ?? "",
+        ["dotnet"] = Environment.Version.ToString(),
+    };
+
+    public static string? GitCommit()
     {
         try
         {

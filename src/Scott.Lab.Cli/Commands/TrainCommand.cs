@@ -57,9 +57,23 @@ public static class TrainCommand
             using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
             using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
+            // The run is recorded in the store it shares with the portal (source "cli"); a store problem is only a warning.
+            using var recorder = StoreRecorder.Open(CliApp.Settings(parsed).DataDir, stderr);
+            recorder.AttachCliRun(run, directory.Path, name, resuming);
+            recorder.MarkRunning(run, resuming ? StoreRecorder.CheckpointStep(new Checkpoints(directory.Path).Latest()) : null);
             var line = new ProgressLine(stderr, run.Config.Trainer.LogEvery);
-            var summary = new TrainingDriver(run, directory).Run(resuming, max, line.Show, cancel.Token);
+            TrainingSummary summary;
+            try
+            {
+                summary = new TrainingDriver(run, directory, recorder).Run(resuming, max, line.Show, cancel.Token);
+            }
+            catch (Exception e)
+            {
+                recorder.Fail(e);
+                throw;
+            }
             line.Finish();
+            recorder.Finish(summary);
             stdout.WriteLine($"{(summary.Cancelled ? "stopped" : "done")}: {summary.Steps}/{summary.TotalSteps} steps, " +
                              $"loss {summary.FirstLoss:F4} -> {summary.LastLoss:F4}, {summary.ImagesPerSecond:F0} img/s, {summary.WallSeconds:F1} s. " +
                              $"Summary: {directory.SummaryFile}" + (summary.Cancelled ? $". Continue with: scott-lab train --resume --run-dir {directory.Path}" : ""));

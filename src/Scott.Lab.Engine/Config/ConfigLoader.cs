@@ -32,6 +32,10 @@ public static class ConfigLoader
         return tree;
     }
 
+    /// <summary>A config tree from YAML text (e.g. a stored run's resolved spec); <paramref name="source"/> names it in errors.</summary>
+    public static JsonObject ParseTree(string yaml, string source) =>
+        ParseYaml(yaml, source) as JsonObject ?? throw new ConfigException($"{source}: the top level must be a mapping (dataset:, tokenizer:, objective:, ...)");
+
     /// <summary>Sets <c>a.b.c=value</c>; the value is read as YAML (numbers, booleans, [lists]).</summary>
     public static void ApplyOverride(JsonObject root, string assignment)
     {
@@ -84,9 +88,16 @@ public static class ConfigLoader
 
     private static object DeserializeTo(JsonNode node, Type type, string keyPrefix)
     {
+        var (value, key, message) = TryDeserialize(node, type, keyPrefix);
+        return value ?? throw new ConfigException($"{key}: {message}");
+    }
+
+    /// <summary>Binds a node to <paramref name="type"/>; on failure, the key and the problem instead of an exception.</summary>
+    public static (object? Value, string Key, string Message) TryDeserialize(JsonNode node, Type type, string keyPrefix)
+    {
         try
         {
-            return node.Deserialize(type, Json) ?? throw new ConfigException($"{keyPrefix}: is empty");
+            return node.Deserialize(type, Json) is { } value ? (value, "", "") : (null, JoinKey(keyPrefix, null), "is empty");
         }
         catch (JsonException e)
         {
@@ -94,7 +105,7 @@ public static class ConfigLoader
             string what = e.Message.Contains("could not be mapped", StringComparison.Ordinal)
                 ? $"unknown key (allowed: {string.Join(", ", AllowedKeys(type, e.Path))})"
                 : "has the wrong type: " + FirstSentence(e.Message);
-            throw new ConfigException($"{where}: {what}");
+            return (null, where, what);
         }
     }
 

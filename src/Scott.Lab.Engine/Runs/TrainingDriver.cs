@@ -10,10 +10,22 @@ public sealed record TrainingProgress(long Step, long TotalSteps, double Loss, d
 public sealed record TrainingSummary(long Steps, long TotalSteps, double FirstLoss, double LastLoss, double ImagesPerSecond, double WallSeconds, long ResumedFrom, bool Cancelled);
 
 /// <summary>
+/// Hears what a run records besides its folder (e.g. the run store): each metrics row as logged to metrics.jsonl
+/// (<paramref name="step"/> is the row's <c>step</c>), each checkpoint, and where a resume restarted.
+/// </summary>
+public interface ITrainingSink
+{
+    void OnMetrics(long step, IReadOnlyDictionary<string, double> values);
+    void OnCheckpoint(long stepsDone, string folder) { }
+    /// <summary>A resume restarts at <paramref name="step"/>: rows at or after it are logged again.</summary>
+    void OnResumed(long step) { }
+}
+
+/// <summary>
 /// Drives a run: resume, the step loop, metrics rows, checkpoints (periodic, on cancel and at the end) and the
 /// summary. Progress is reported after every step; the sink decides how often to show it.
 /// </summary>
-public sealed class TrainingDriver(AssembledRun run, RunDirectory directory)
+public sealed class TrainingDriver(AssembledRun run, RunDirectory directory, ITrainingSink? sink = null)
 {
     public TrainingSummary Run(bool resume, long? maxSteps, Action<TrainingProgress>? progress, CancellationToken cancel)
     {
@@ -27,6 +39,7 @@ public sealed class TrainingDriver(AssembledRun run, RunDirectory directory)
                 $"--resume: no checkpoint in {checkpoints.Folder}. Start the run without --resume.");
             start = trainer.Restore(latest);
             directory.TruncateMetricsFrom(start);
+            sink?.OnResumed(start);
             firstLoss = directory.ReadSummary()?["first_loss"]?.GetValue<double>();
         }
         long total = run.TotalSteps;
@@ -64,6 +77,7 @@ public sealed class TrainingDriver(AssembledRun run, RunDirectory directory)
                 foreach (var (name, value) in result.Metrics) row[name] = value;
                 warning = Trainer.CollapseWarning(result.Metrics);
                 directory.AppendMetrics(row);
+                sink?.OnMetrics(step, row.Where(kv => kv.Key != "step").ToDictionary(kv => kv.Key, kv => Convert.ToDouble(kv.Value, System.Globalization.CultureInfo.InvariantCulture)));
                 intervalStart = step + 1;
                 intervalLoss = 0;
                 interval.Restart();
@@ -73,7 +87,8 @@ public sealed class TrainingDriver(AssembledRun run, RunDirectory directory)
 
             if (trainerOptions.CheckpointEvery > 0 && (step + 1) % trainerOptions.CheckpointEvery == 0)
             {
-                trainer.SaveCheckpoint(checkpoints, step + 1);
+                string saved = trainer.SaveCheckpoint(checkpoints, step + 1); // saved whether or not there is a sink
+                sink?.OnCheckpoint(step + 1, saved);
                 lastSaved = step + 1;
                 WriteSummary(step + 1, losses, firstLoss, wall, start, cancelled: false);
             }
@@ -84,7 +99,11 @@ public sealed class TrainingDriver(AssembledRun run, RunDirectory directory)
                 break;
             }
         }
-        if (step != lastSaved || start == step) trainer.SaveCheckpoint(checkpoints, step);
+        if (step != lastSaved || start == step)
+        {
+            string saved = trainer.SaveCheckpoint(checkpoints, step);
+            sink?.OnCheckpoint(step, saved);
+        }
         return WriteSummary(step, losses, firstLoss, wall, start, cancelled);
     }
 

@@ -121,7 +121,8 @@ public static class RunBuilder
     /// <summary>Photographs are loaded at 8/7 of the model's input (256 for 224), the usual resize before a crop.</summary>
     public static int LoadSize(RunConfig config) => (int)Math.Round(config.Model.ImageSize * 8 / 7.0);
 
-    private static JsonObject Resolve(RunConfig config, object datasetOptions, object tokenizerOptions, object objectiveOptions)
+    /// <summary>The config with every default filled in (also used by SpecValidator, which binds the same options).</summary>
+    internal static JsonObject Resolve(RunConfig config, object datasetOptions, object tokenizerOptions, object objectiveOptions)
     {
         JsonNode Node(object value) => JsonSerializer.SerializeToNode(value, value.GetType(), ConfigLoader.Json)!;
         JsonObject Plugin(string id, object options) => new() { ["id"] = id, ["options"] = Node(options) };

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using Scott.Lab.Runs;
+using Scott.Lab.Web.Api;
 using Scott.Lab.Web.Plugins;
+using Scott.Lab.Web.Sessions;
 
 namespace Scott.Lab.Web.Hosting;
 
@@ -13,11 +15,14 @@ public static class ScottLabServices
         services.AddSingleton(sp => new RunStore(sp.GetRequiredService<PortalPaths>().DataDir));
         services.AddSingleton<PortalPlugins>();
         services.AddSingleton<AdminGate>();
+        services.AddSingleton<SessionManager>().AddSingleton<IRunLauncher>(sp => sp.GetRequiredService<SessionManager>()).AddHostedService(sp => sp.GetRequiredService<SessionManager>());
         return services;
     }
 
     public static WebApplication MapScottLab(this WebApplication app)
     {
+        app.MapRunEndpoints();
+        app.MapPluginEndpoints();
         return app;
     }
 }
