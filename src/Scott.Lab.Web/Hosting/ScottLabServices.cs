@@ -13,6 +13,8 @@ public static class ScottLabServices
         services.AddSingleton(sp => new RunStore(sp.GetRequiredService<PortalPaths>().DataDir));
         services.AddSingleton<PortalPlugins>();
         services.AddSingleton<AdminGate>();
+        services.AddSingleton(sp => new Presets(sp.GetRequiredService<PortalPaths>().ContentRoot));
+        services.AddScoped<Components.Forms.AdminKeyHolder>();
         return services;
     }
 
