@@ -15,6 +15,8 @@ public sealed class PluginPick(PluginKind kind, string section, string title)
     public OptionsFormModel? Form { get; set; }
     /// <summary>Why the picked id cannot be used (unknown, failed to load).</summary>
     public string? Error { get; set; }
+    /// <summary>Options that came with an id that is not loaded (yet): used if that plugin appears (an upload).</summary>
+    public System.Text.Json.Nodes.JsonObject? PendingOptions { get; set; }
     /// <summary>Bumped on every pick so that the form is rebuilt, not patched.</summary>
     public int Generation { get; set; }
 }
