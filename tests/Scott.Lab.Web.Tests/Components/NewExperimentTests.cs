@@ -116,6 +116,17 @@ public sealed class NewExperimentTests : PortalComponentTest
     }
 
     [Fact]
+    public void APresetNamingAnUnknownPluginSaysWhichAreAvailable()
+    {
+        WritePreset("ssl/vit.yaml", "dataset: { id: fashion-mnist-sample }\ntokenizer: { id: vit }\nobjective: { id: mim-jepa }\n");
+        var cut = Render<NewExperiment>();
+        cut.Find("[data-testid=preset-vit]").Click();
+
+        Assert.Contains("tokenizer.id: unknown tokenizer 'vit'. Available: patch, scott", cut.Find("[data-testid=picker-tokenizer]").TextContent);
+        Assert.True(cut.Find("[data-testid=launch]").HasAttribute("disabled"));
+    }
+
+    [Fact]
     public void SwitchingThePluginResetsItsOptionsToItsDefaults()
     {
         var cut = RenderWithTiny();

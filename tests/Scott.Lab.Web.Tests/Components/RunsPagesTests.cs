@@ -41,15 +41,15 @@ public sealed class RunsListTests : PortalComponentTest
         cut.Find("input[data-testid=runs-search]").Input("");
         var tag = cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "Tag");
         cut.InvokeAsync(() => tag.Instance.ValueChanged.InvokeAsync("baseline"));
-        Assert.Equal([alpha.Id, gamma.Id], cut.FindAll("[data-testid^=run-row-]").Select(r => r.GetAttribute("data-testid")![8..]).Order());
+        Assert.Equal(new[] { alpha.Id, gamma.Id }.Order(), cut.FindAll("[data-testid^=run-row-]").Select(r => r.GetAttribute("data-testid")![8..]).Order());
     }
 
     [Fact]
     public void ColumnsSortBothWays()
     {
-        AddRun("b-run", RunStatus.Completed);
-        AddRun("c-run", RunStatus.Completed);
-        AddRun("a-run", RunStatus.Completed);
+        var start = DateTime.UtcNow.AddMinutes(-10);
+        foreach (var (name, i) in new[] { "b-run", "c-run", "a-run" }.Select((n, i) => (n, i)))
+            Store.Update(AddRun(name, RunStatus.Completed).Id, r => r.CreatedUtc = start.AddMinutes(i));
         RenderPopoverProvider();
         var cut = Render<RunsList>();
         string[] Names() => cut.FindAll("[data-testid^=run-row-] td:first-child").Select(td => td.TextContent.Trim()).ToArray();
