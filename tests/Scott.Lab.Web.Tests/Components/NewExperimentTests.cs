@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Components.Web;
 using System.Text.Json.Nodes;
 using Bunit;
 using Microsoft.AspNetCore.Components;
@@ -21,22 +22,22 @@ public sealed class NewExperimentTests : PortalComponentTest
 
     private static string Field(string key) => $"[data-testid='field-{key}'] input";
 
-    private IRenderedComponent<NewExperiment> RenderWithTiny(string runName = "my-tiny")
+    private async Task<IRenderedComponent<NewExperiment>> RenderWithTiny(string runName = "my-tiny")
     {
         var cut = Render<NewExperiment>();
-        cut.Find("[data-testid=preset-tiny]").Click();
+        await cut.Find("[data-testid=preset-tiny]").ClickAsync(new MouseEventArgs());
         cut.Find("input[data-testid=run-name]").Input(runName);
         return cut;
     }
 
     [Fact]
-    public void APresetLaunchesItsSpecAndOpensTheRun()
+    public async Task APresetLaunchesItsSpecAndOpensTheRun()
     {
-        var cut = RenderWithTiny();
+        var cut = await RenderWithTiny();
         cut.Find(Field("optimizer.lr")).Input("0.002");
         Assert.False(cut.Find("[data-testid=launch]").HasAttribute("disabled"));
 
-        cut.Find("[data-testid=launch]").Click();
+        await cut.Find("[data-testid=launch]").ClickAsync(new MouseEventArgs());
         cut.WaitForAssertion(() => Assert.Single(Launcher.Launched));
 
         var spec = Launcher.Launched[0];
@@ -66,13 +67,13 @@ public sealed class NewExperimentTests : PortalComponentTest
     }
 
     [Fact]
-    public void TheLaunchersFieldErrorsAreShownAndNothingNavigates()
+    public async Task TheLaunchersFieldErrorsAreShownAndNothingNavigates()
     {
         Launcher.Refuse = [new FieldError("optimizer.lr", "must be below 0.01 for this dataset, got 0.001"), new FieldError("dataset.id", "unknown dataset 'nope'")];
-        var cut = RenderWithTiny();
+        var cut = await RenderWithTiny();
         string before = Services.GetRequiredService<NavigationManager>().Uri;
 
-        cut.Find("[data-testid=launch]").Click();
+        await cut.Find("[data-testid=launch]").ClickAsync(new MouseEventArgs());
 
         cut.WaitForAssertion(() => Assert.Contains("optimizer.lr: must be below 0.01 for this dataset", cut.Find("[data-testid=launch-errors]").TextContent));
         Assert.Contains("dataset.id: unknown dataset 'nope'", cut.Find("[data-testid=launch-errors]").TextContent);
@@ -83,9 +84,9 @@ public sealed class NewExperimentTests : PortalComponentTest
     }
 
     [Fact]
-    public void LaunchIsDisabledWhileAFormIsInvalid()
+    public async Task LaunchIsDisabledWhileAFormIsInvalid()
     {
-        var cut = RenderWithTiny();
+        var cut = await RenderWithTiny();
         cut.Find(Field("model.heads")).Input("3");
 
         Assert.True(cut.Find("[data-testid=launch]").HasAttribute("disabled"));
@@ -104,38 +105,38 @@ public sealed class NewExperimentTests : PortalComponentTest
     }
 
     [Fact]
-    public void ABrokenPresetShowsItsErrorAndTheOthersStillWork()
+    public async Task ABrokenPresetShowsItsErrorAndTheOthersStillWork()
     {
         var cut = Render<NewExperiment>();
-        cut.Find("[data-testid=preset-broken]").Click();
+        await cut.Find("[data-testid=preset-broken]").ClickAsync(new MouseEventArgs());
         Assert.Contains("invalid YAML", cut.Find("[data-testid=preset-error]").TextContent);
 
-        cut.Find("[data-testid=preset-tiny]").Click();
+        await cut.Find("[data-testid=preset-tiny]").ClickAsync(new MouseEventArgs());
         Assert.Empty(cut.FindAll("[data-testid=preset-error]"));
         Assert.Equal("1", cut.Find(Field("tokenizer.options.stages")).GetAttribute("value"));
     }
 
     [Fact]
-    public void APresetNamingAnUnknownPluginSaysWhichAreAvailable()
+    public async Task APresetNamingAnUnknownPluginSaysWhichAreAvailable()
     {
         WritePreset("ssl/vit.yaml", "dataset: { id: fashion-mnist-sample }\ntokenizer: { id: vit }\nobjective: { id: mim-jepa }\n");
         var cut = Render<NewExperiment>();
-        cut.Find("[data-testid=preset-vit]").Click();
+        await cut.Find("[data-testid=preset-vit]").ClickAsync(new MouseEventArgs());
 
         Assert.Contains("tokenizer.id: unknown tokenizer 'vit'. Available: patch, scott", cut.Find("[data-testid=picker-tokenizer]").TextContent);
         Assert.True(cut.Find("[data-testid=launch]").HasAttribute("disabled"));
     }
 
     [Fact]
-    public void SwitchingThePluginResetsItsOptionsToItsDefaults()
+    public async Task SwitchingThePluginResetsItsOptionsToItsDefaults()
     {
-        var cut = RenderWithTiny();
+        var cut = await RenderWithTiny();
         Assert.Equal("1", cut.Find(Field("tokenizer.options.stages")).GetAttribute("value"));
         var picker = cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "Tokenizer");
 
-        cut.InvokeAsync(() => picker.Instance.ValueChanged.InvokeAsync("patch"));
+        await cut.InvokeAsync(() => picker.Instance.ValueChanged.InvokeAsync("patch"));
         Assert.Empty(cut.FindAll(Field("tokenizer.options.stages")));
-        cut.InvokeAsync(() => picker.Instance.ValueChanged.InvokeAsync("scott"));
+        await cut.InvokeAsync(() => picker.Instance.ValueChanged.InvokeAsync("scott"));
 
         Assert.Equal("2", cut.Find(Field("tokenizer.options.stages")).GetAttribute("value"));
         Assert.Equal("7", cut.Find(Field("tokenizer.options.kernel_size")).GetAttribute("value"));
@@ -171,19 +172,19 @@ public sealed class NewExperimentBeyondLoopbackTests() : PortalComponentTest("ht
     protected override string? AdminKey => "sesame";
 
     [Fact]
-    public void LaunchNeedsTheAdminKeyWhenThePortalListensBeyondLoopback()
+    public async Task LaunchNeedsTheAdminKeyWhenThePortalListensBeyondLoopback()
     {
         CopyPreset("ssl/tiny.yaml");
         RenderPopoverProvider();
         var cut = Render<NewExperiment>();
-        cut.Find("[data-testid=preset-tiny]").Click();
+        await cut.Find("[data-testid=preset-tiny]").ClickAsync(new MouseEventArgs());
 
-        cut.Find("[data-testid=launch]").Click();
+        await cut.Find("[data-testid=launch]").ClickAsync(new MouseEventArgs());
         cut.WaitForAssertion(() => Assert.Contains("admin key", cut.Find("[data-testid=launch-errors]").TextContent));
         Assert.Empty(Launcher.Launched);
 
         cut.Find("input[data-testid=admin-key]").Input("sesame");
-        cut.Find("[data-testid=launch]").Click();
+        await cut.Find("[data-testid=launch]").ClickAsync(new MouseEventArgs());
         cut.WaitForAssertion(() => Assert.Single(Launcher.Launched));
     }
 }

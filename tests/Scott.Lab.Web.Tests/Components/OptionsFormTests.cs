@@ -141,7 +141,7 @@ public sealed class OptionsFormTests : PortalComponentTest
     }
 
     [Fact]
-    public void ValidInputProducesTheSnakeCaseJsonThatBindsLikeAConfig()
+    public async Task ValidInputProducesTheSnakeCaseJsonThatBindsLikeAConfig()
     {
         RenderPopoverProvider();
         JsonObject? values = null;
@@ -154,7 +154,7 @@ public sealed class OptionsFormTests : PortalComponentTest
         cut.Find(Field("trainer.batch_size") + " input").Input("32");
         cut.Find(Field("trainer.steps") + " input").Input("");
         var device = cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "device");
-        cut.InvokeAsync(() => device.Instance.ValueChanged.InvokeAsync("cpu"));
+        await cut.InvokeAsync(() => device.Instance.ValueChanged.InvokeAsync("cpu"));
         cut.Find(Field("trainer.log_every") + " input").Input("5");
 
         Assert.NotNull(values);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Components.Web;
 using Bunit;
 using MudBlazor;
 using Scott.Lab.Runs;
@@ -11,7 +12,7 @@ public sealed class RunsListTests : PortalComponentTest
     private static string Row(RunRecord run) => $"[data-testid=run-row-{run.Id}]";
 
     [Fact]
-    public void TheListFiltersBySearchStatusAndTag()
+    public async Task TheListFiltersBySearchStatusAndTag()
     {
         var alpha = AddRun("alpha-scott", RunStatus.Completed, "baseline");
         var beta = AddRun("beta-patch", RunStatus.Running);
@@ -29,23 +30,23 @@ public sealed class RunsListTests : PortalComponentTest
         Assert.Equal(2, cut.FindAll("[data-testid^=run-row-]").Count);
 
         var status = cut.FindComponents<MudSelect<RunStatus?>>().Single();
-        cut.InvokeAsync(() => status.Instance.ValueChanged.InvokeAsync(RunStatus.Failed));
+        await cut.InvokeAsync(() => status.Instance.ValueChanged.InvokeAsync(RunStatus.Failed));
         Assert.Single(cut.FindAll("[data-testid^=run-row-]"));
         Assert.NotNull(cut.Find(Row(gamma)));
 
-        cut.InvokeAsync(() => status.Instance.ValueChanged.InvokeAsync(RunStatus.Running));
+        await cut.InvokeAsync(() => status.Instance.ValueChanged.InvokeAsync(RunStatus.Running));
         Assert.Empty(cut.FindAll("[data-testid^=run-row-]"));
         Assert.Contains("No run matches the filters.", cut.Markup);
 
-        cut.InvokeAsync(() => status.Instance.ValueChanged.InvokeAsync(null));
+        await cut.InvokeAsync(() => status.Instance.ValueChanged.InvokeAsync(null));
         cut.Find("input[data-testid=runs-search]").Input("");
         var tag = cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "Tag");
-        cut.InvokeAsync(() => tag.Instance.ValueChanged.InvokeAsync("baseline"));
+        await cut.InvokeAsync(() => tag.Instance.ValueChanged.InvokeAsync("baseline"));
         Assert.Equal(new[] { alpha.Id, gamma.Id }.Order(), cut.FindAll("[data-testid^=run-row-]").Select(r => r.GetAttribute("data-testid")![8..]).Order());
     }
 
     [Fact]
-    public void ColumnsSortBothWays()
+    public async Task ColumnsSortBothWays()
     {
         var start = DateTime.UtcNow.AddMinutes(-10);
         foreach (var (name, i) in new[] { "b-run", "c-run", "a-run" }.Select((n, i) => (n, i)))
@@ -55,9 +56,9 @@ public sealed class RunsListTests : PortalComponentTest
         string[] Names() => cut.FindAll("[data-testid^=run-row-] td:first-child").Select(td => td.TextContent.Trim()).ToArray();
 
         Assert.Equal(["a-run", "c-run", "b-run"], Names()); // newest first
-        cut.Find("[data-testid=sort-name]").Click();
+        await cut.Find("[data-testid=sort-name]").ClickAsync(new MouseEventArgs());
         Assert.Equal(["a-run", "b-run", "c-run"], Names());
-        cut.Find("[data-testid=sort-name]").Click();
+        await cut.Find("[data-testid=sort-name]").ClickAsync(new MouseEventArgs());
         Assert.Equal(["c-run", "b-run", "a-run"], Names());
     }
 
@@ -91,7 +92,7 @@ public sealed class RunPageTests : PortalComponentTest
     }
 
     [Fact]
-    public void TheRunPageShowsStatusMetricsConfigAndEvaluations()
+    public async Task TheRunPageShowsStatusMetricsConfigAndEvaluations()
     {
         var run = AddRun("tiny", RunStatus.Running);
         Store.Update(run.Id, r =>
@@ -115,36 +116,36 @@ public sealed class RunPageTests : PortalComponentTest
 
         // The tabs' content (MudTabs renders the active panel only).
         var tabs = cut.FindComponent<MudTabs>();
-        cut.InvokeAsync(() => tabs.Instance.ActivatePanelAsync(1));
+        await cut.InvokeAsync(() => tabs.Instance.ActivatePanelAsync(1));
         Assert.Contains("step 19: 1.2", cut.Find("[data-testid=chart-loss]").TextContent);
         Assert.NotNull(cut.Find("[data-testid=chart-loss] polyline"));
         Assert.Contains("No data yet.", cut.Find("[data-testid='chart-online_probe/acc']").TextContent);
 
-        cut.InvokeAsync(() => tabs.Instance.ActivatePanelAsync(2));
+        await cut.InvokeAsync(() => tabs.Instance.ActivatePanelAsync(2));
         Assert.Contains("steps: 60", cut.Find("[data-testid=run-config]").TextContent);
 
-        cut.InvokeAsync(() => tabs.Instance.ActivatePanelAsync(3));
+        await cut.InvokeAsync(() => tabs.Instance.ActivatePanelAsync(3));
         string log = cut.Find("[data-testid=run-log]").TextContent;
         Assert.StartsWith("line 51", log);
         Assert.EndsWith("line 150", log.TrimEnd());
 
-        cut.InvokeAsync(() => tabs.Instance.ActivatePanelAsync(4));
+        await cut.InvokeAsync(() => tabs.Instance.ActivatePanelAsync(4));
         Assert.Contains("81.23", cut.Find("[data-testid=run-evaluations]").TextContent);
         cut.Find("input[data-testid=eval-labels]").Change("5");
-        cut.Find("[data-testid=evaluate]").Click();
+        await cut.Find("[data-testid=evaluate]").ClickAsync(new MouseEventArgs());
         cut.WaitForAssertion(() => Assert.Equal((run.Id, "linear", (int?)5), Assert.Single(Launcher.Evaluated)));
 
-        cut.InvokeAsync(() => tabs.Instance.ActivatePanelAsync(5));
+        await cut.InvokeAsync(() => tabs.Instance.ActivatePanelAsync(5));
         Assert.Contains("step-00000030", cut.Find("[data-testid=run-checkpoint-folders]").TextContent);
     }
 
     [Fact]
-    public void CancelAndResumeGoThroughTheLauncherAndTheStatusFollowsTheStore()
+    public async Task CancelAndResumeGoThroughTheLauncherAndTheStatusFollowsTheStore()
     {
         var run = AddRun("tiny", RunStatus.Running);
         var cut = Render<RunPage>(p => p.Add(x => x.Id, run.Id));
 
-        cut.Find("[data-testid=cancel]").Click();
+        await cut.Find("[data-testid=cancel]").ClickAsync(new MouseEventArgs());
         cut.WaitForAssertion(() => Assert.Equal([run.Id], Launcher.Cancelled));
 
         // What the worker does on cancel; the page polls the store once a second.
@@ -152,19 +153,19 @@ public sealed class RunPageTests : PortalComponentTest
         cut.WaitForAssertion(() => Assert.Equal("Cancelled", cut.Find("[data-testid=run-status]").TextContent), TimeSpan.FromSeconds(8));
         Assert.True(cut.Find("[data-testid=cancel]").HasAttribute("disabled"));
 
-        cut.Find("[data-testid=resume]").Click();
+        await cut.Find("[data-testid=resume]").ClickAsync(new MouseEventArgs());
         cut.WaitForAssertion(() => Assert.Equal([run.Id], Launcher.Resumed));
     }
 
     [Fact]
-    public void TagsAndNotesAreSavedToTheStore()
+    public async Task TagsAndNotesAreSavedToTheStore()
     {
         var run = AddRun("tiny", RunStatus.Completed);
         var cut = Render<RunPage>(p => p.Add(x => x.Id, run.Id));
 
         cut.Find("input[data-testid=run-tags]").Change("baseline, fmnist, baseline");
         cut.Find("textarea[data-testid=run-notes]").Change("lr too high");
-        cut.Find("[data-testid=save-notes]").Click();
+        await cut.Find("[data-testid=save-notes]").ClickAsync(new MouseEventArgs());
 
         var saved = Store.Get(run.Id)!;
         Assert.Equal(["baseline", "fmnist"], saved.Tags);
