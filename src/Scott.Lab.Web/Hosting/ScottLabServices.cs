@@ -12,6 +12,7 @@ public static class ScottLabServices
     public static IServiceCollection AddScottLab(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<PortalPaths>();
+        services.AddSingleton(sp => new Presets(sp.GetRequiredService<PortalPaths>().ContentRoot)).AddScoped<Components.Forms.AdminKeyHolder>();
         services.AddSingleton(sp => new RunStore(sp.GetRequiredService<PortalPaths>().DataDir));
         services.AddSingleton<PortalPlugins>();
         services.AddSingleton<AdminGate>();
