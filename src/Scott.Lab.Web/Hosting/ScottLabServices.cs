@@ -12,6 +12,7 @@ public static class ScottLabServices
         services.AddSingleton<PortalPaths>();
         services.AddSingleton(sp => new RunStore(sp.GetRequiredService<PortalPaths>().DataDir));
         services.AddSingleton<PortalPlugins>();
+        services.AddPluginWatcherAndUploads();
         services.AddSingleton<AdminGate>();
         return services;
     }
