@@ -9,14 +9,22 @@ public sealed class PluginFolderWatcher(PortalPlugins plugins, ILogger<PluginFol
 {
     private readonly List<FileSystemWatcher> _watchers = [];
     private readonly object _gate = new();
+    private readonly List<string> _polled = [];
     private Timer? _timer;
+    private Timer? _poller;
     private bool _stopped;
 
     /// <summary>Quiet time after the last file event before the rescan.</summary>
     public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>The folders being watched (folders that did not exist at start-up are not).</summary>
+    /// <summary>Rescan period for folders that can't be watched (missing at start-up, or no inotify instance left).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The folders watched for file events.</summary>
     public IReadOnlyList<string> WatchedFolders { get { lock (_gate) return _watchers.Select(w => w.Path).ToList(); } }
+
+    /// <summary>The folders rescanned every <see cref="PollInterval"/> instead.</summary>
+    public IReadOnlyList<string> PolledFolders { get { lock (_gate) return _polled.ToList(); } }
 
     /// <summary>Raised after each rescan that the watcher ran, with the number of entries added (tests wait on it).</summary>
     public event Action<int>? Rescanned;
@@ -31,7 +39,8 @@ public sealed class PluginFolderWatcher(PortalPlugins plugins, ILogger<PluginFol
             {
                 if (!Directory.Exists(folder))
                 {
-                    logger.LogWarning("Plugin folder {Folder} does not exist: it is not watched. Create it and restart the portal, or fix ScottLab:PluginFolders.", folder);
+                    logger.LogWarning("Plugin folder {Folder} does not exist: it is polled every {Seconds} s until it does. Create it, or fix ScottLab:PluginFolders.", folder, PollInterval.TotalSeconds);
+                    _polled.Add(folder);
                     continue;
                 }
                 var watcher = new FileSystemWatcher(folder)
@@ -44,9 +53,20 @@ public sealed class PluginFolderWatcher(PortalPlugins plugins, ILogger<PluginFol
                 watcher.Deleted += OnEvent;
                 watcher.Renamed += OnEvent;
                 watcher.Error += OnError;
-                watcher.EnableRaisingEvents = true;
-                _watchers.Add(watcher);
+                try
+                {
+                    watcher.EnableRaisingEvents = true;
+                    _watchers.Add(watcher);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
+                {
+                    // E.g. the inotify instance limit (fs.inotify.max_user_instances) is reached: poll instead of failing the portal.
+                    logger.LogWarning(e, "Cannot watch plugin folder {Folder}; polling it every {Seconds} s instead.", folder, PollInterval.TotalSeconds);
+                    watcher.Dispose();
+                    _polled.Add(folder);
+                }
             }
+            if (_polled.Count > 0) _poller = new Timer(_ => RescanNow(), null, PollInterval, PollInterval);
         }
         // Files that arrived between the catalog's first scan and now.
         Poke();
@@ -68,6 +88,8 @@ public sealed class PluginFolderWatcher(PortalPlugins plugins, ILogger<PluginFol
             _watchers.Clear();
             _timer?.Dispose();
             _timer = null;
+            _poller?.Dispose();
+            _poller = null;
         }
     }
 

@@ -151,8 +151,15 @@ public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture
         page.WebSocket += OnSocket;
         try
         {
-            var response = await page.GotoAsync(url);
-            Assert.True(response is { Ok: true }, $"GET {url}: {response?.Status}");
+            IResponse? response;
+            try { response = await page.GotoAsync(url); }
+            catch (PlaywrightException e)
+            {
+                // Chromium turns an empty 404 into ERR_HTTP_RESPONSE_CODE_FAILURE.
+                Assert.Fail($"GET {url} failed ({e.Message.Split('\n')[0]}): the page is missing from this build or broken.");
+                return;
+            }
+            Assert.True(response is { Ok: true }, $"GET {url}: HTTP {response?.Status}: the page is missing from this build or broken.");
             await rendered.Task.WaitAsync(Interactive);
             await Task.Delay(250); // the batch is applied (and handlers attached) just after it arrives
         }

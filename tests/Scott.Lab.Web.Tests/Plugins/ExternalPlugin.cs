@@ -50,6 +50,7 @@ public static class ExternalPlugin
     {
         string folder = Path.Combine(Path.GetTempPath(), "scott-lab-external-plugin-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TempFolder.TryDelete(folder);
         string runtime = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
         var framework = Directory.GetFiles(runtime, "*.dll")
             .Where(IsManaged)

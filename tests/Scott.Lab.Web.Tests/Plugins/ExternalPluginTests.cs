@@ -118,4 +118,26 @@ public sealed class ExternalPluginTests
         // The built-in plugins were never disturbed.
         Assert.NotNull(portal.Plugins.Catalog.Resolve<ITokenizerPlugin>("scott", "tokenizer.id"));
     }
+
+    [Fact]
+    public async Task AConfiguredPluginFolderThatIsMissingAtStartIsPolledAndLoadsWhenItAppears()
+    {
+        string extra = Path.Combine(Path.GetTempPath(), "scott-lab-extra-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            using var portal = new TestPortal(new Dictionary<string, string?> { ["ScottLab:PluginFolders:0"] = extra });
+            Assert.Contains(extra, portal.Plugins.Folders);
+            Assert.Contains(extra, portal.Watcher.PolledFolders);
+            Assert.DoesNotContain(extra, portal.Watcher.WatchedFolders);
+
+            ExternalPlugin.CopyPluginFolderTo(extra);
+
+            await Eventually.True(() => portal.Plugins.Catalog.Entries.Any(e => e.Id == ExternalPlugin.Id && e.Status == PluginStatus.Loaded), "the plugin in the new folder to load");
+            Assert.StartsWith(extra, Assert.Single(portal.Plugins.Catalog.Entries, e => e.Id == ExternalPlugin.Id).AssemblyPath);
+        }
+        finally
+        {
+            TempFolder.TryDelete(extra);
+        }
+    }
 }
