@@ -49,13 +49,23 @@ public sealed class BrowserPortalFixture : IAsyncLifetime
     }
 }
 
+/// <summary>The browser tests run alone, after the others: a tiny run on a shared 2-core machine needs the CPU.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class BrowserCollection
+{
+    public const string Name = "Browser";
+}
+
 /// <summary>
 /// The portal in a browser, through the agreed data-testid hooks: launch the tiny preset and see it complete, find
 /// it in the runs list, install a plugin zip and see its row.
 /// </summary>
+[Collection(BrowserCollection.Name)]
 public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture<BrowserPortalFixture>
 {
     private static readonly TimeSpan Interactive = TimeSpan.FromSeconds(30);
+    /// <summary>The tiny preset trains in well under a minute alone; generous for a loaded CI machine.</summary>
+    private const int RunTimeoutMs = 240_000;
 
     [BrowserFact]
     public async Task ATinyRunLaunchedFromThePortalCompletesAndIsFoundInTheRunsList()
@@ -75,7 +85,7 @@ public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture
             await page.WaitForURLAsync(new Regex(@"/runs/[^/?#]+$"), new() { Timeout = 30_000 });
             string id = new Uri(page.Url).Segments[^1];
             await Expect(page.GetByTestId("run-status")).ToHaveTextAsync(
-                new Regex("^\\s*(Completed|Failed|Cancelled|Interrupted)\\s*$"), new() { Timeout = 120_000 });
+                new Regex("^\\s*(Completed|Failed|Cancelled|Interrupted)\\s*$"), new() { Timeout = RunTimeoutMs });
             string status = (await page.GetByTestId("run-status").InnerTextAsync()).Trim();
             Assert.True(status == "Completed", $"run {id} ended {status}; portal output:\n{portal.OutputTail}");
 

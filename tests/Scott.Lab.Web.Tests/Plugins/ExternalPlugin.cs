@@ -46,18 +46,29 @@ public static class ExternalPlugin
         return zipPath;
     }
 
+    /// <summary>Compiles one more plugin assembly from <paramref name="source"/> into <paramref name="folder"/> (e.g. a broken one).</summary>
+    public static string CompileInto(string folder, string assemblyName, string source)
+    {
+        Directory.CreateDirectory(folder);
+        return Compile(folder, assemblyName, source, [.. FrameworkReferences(), .. ContractReferences()]);
+    }
+
+    private static IEnumerable<MetadataReference> FrameworkReferences()
+    {
+        string runtime = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        return Directory.GetFiles(runtime, "*.dll").Where(IsManaged).Select(path => MetadataReference.CreateFromFile(path));
+    }
+
+    private static IEnumerable<MetadataReference> ContractReferences() =>
+        new[] { typeof(IScottLabPlugin).Assembly.Location, typeof(torch).Assembly.Location }.Select(path => MetadataReference.CreateFromFile(path));
+
     private static string Build()
     {
         string folder = Path.Combine(Path.GetTempPath(), "scott-lab-external-plugin-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => TempFolder.TryDelete(folder);
-        string runtime = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
-        var framework = Directory.GetFiles(runtime, "*.dll")
-            .Where(IsManaged)
-            .Select(path => MetadataReference.CreateFromFile(path))
-            .ToList();
-        var contract = new[] { typeof(IScottLabPlugin).Assembly.Location, typeof(torch).Assembly.Location }
-            .Select(path => MetadataReference.CreateFromFile(path));
+        var framework = FrameworkReferences().ToList();
+        var contract = ContractReferences();
 
         string dependency = Compile(folder, DependencyName, PatternsSource, framework);
         Compile(folder, Name, PluginSource, [.. framework, .. contract, MetadataReference.CreateFromFile(dependency)]);

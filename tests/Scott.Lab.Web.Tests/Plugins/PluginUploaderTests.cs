@@ -145,6 +145,37 @@ public sealed class PluginUploaderTests : IDisposable
     }
 
     [Fact]
+    public async Task APluginWhoseConstructorThrowsShowsFailedWithItsErrorAndTheOthersStillLoad()
+    {
+        var (plugins, uploader) = Create();
+        string dll = ExternalPlugin.CompileInto(Path.Combine(_root, "build"), "Throwing", """
+            using System;
+            using Scott.Lab.Abstractions.Plugins;
+            namespace Throwing;
+            public sealed class Options { }
+            public sealed class ThrowingDataset : PluginBase<Options>, IDatasetPlugin
+            {
+                public ThrowingDataset() => throw new InvalidOperationException("no licence file found");
+                public override string Id => "throwing";
+                public override string DisplayName => "Throwing";
+                public override string Description => "";
+                public override PluginKind Kind => PluginKind.Dataset;
+                public Scott.Lab.Abstractions.Data.IImageDataset Open(object? options) => throw new NotSupportedException();
+            }
+            """);
+
+        var result = await Upload(uploader, "Throwing.dll", File.ReadAllBytes(dll));
+
+        Assert.True(result.Succeeded, result.Error);
+        var entry = Assert.Single(result.Entries);
+        Assert.Equal(PluginStatus.Failed, entry.Status);
+        Assert.Contains("threw while being created: InvalidOperationException: no licence file found", entry.Error);
+        Assert.NotNull(plugins.Catalog.Resolve<IObjectivePlugin>("mim-jepa", "objective.id"));
+        Assert.Equal("ThrowingDataset", entry.Id);
+        Assert.Throws<PluginException>(() => plugins.Catalog.Resolve<IDatasetPlugin>("throwing", "dataset.id"));
+    }
+
+    [Fact]
     public async Task ASingleDllIsNamedAfterItsAssembly()
     {
         var (plugins, uploader) = Create();
