@@ -100,6 +100,22 @@ public sealed class PluginCatalog
         return found;
     }
 
+    /// <summary>
+    /// Drops the Failed entries of a file that holds no loaded plugin, so that the next <see cref="Scan"/> tries it
+    /// again (a file that was still being copied, or was fixed). Loaded files can't be forgotten: their loader stays.
+    /// </summary>
+    public bool ForgetFailed(string path)
+    {
+        path = Path.GetFullPath(path);
+        lock (_gate)
+        {
+            if (_entries.Any(e => e.AssemblyPath == path && e.Status == PluginStatus.Loaded)) return false;
+            int removed = _entries.RemoveAll(e => e.AssemblyPath == path);
+            _loaders.Remove(path);
+            return removed > 0;
+        }
+    }
+
     /// <summary>The loaded plugin of a kind with this id, or a clear error listing what is available.</summary>
     public T Resolve<T>(string id, string configKey) where T : class, IScottLabPlugin
     {

@@ -15,6 +15,7 @@ public static class ScottLabServices
         services.AddSingleton(sp => new Presets(sp.GetRequiredService<PortalPaths>().ContentRoot)).AddScoped<Components.Forms.AdminKeyHolder>();
         services.AddSingleton(sp => new RunStore(sp.GetRequiredService<PortalPaths>().DataDir));
         services.AddSingleton<PortalPlugins>();
+        services.AddPluginWatcherAndUploads();
         services.AddSingleton<AdminGate>();
         services.AddSingleton<SessionManager>().AddSingleton<IRunLauncher>(sp => sp.GetRequiredService<SessionManager>()).AddHostedService(sp => sp.GetRequiredService<SessionManager>());
         return services;
