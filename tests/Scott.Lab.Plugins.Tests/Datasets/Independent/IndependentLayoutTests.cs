@@ -50,6 +50,11 @@ public sealed class IndependentLayoutTests(ITestOutputHelper output)
         Assert.Equal(102, ds.ClassNames.Count);
         Assert.All(ds.ClassNames, n => Assert.False(string.IsNullOrWhiteSpace(n)));
         Assert.Equal(102, ds.ClassNames.Distinct().Count());
+        // The loader names the classes (the archive has only numbers); spot-check the usual list's order.
+        Assert.Equal("pink primrose", ds.ClassNames[0], ignoreCase: true);
+        Assert.Equal("petunia", ds.ClassNames[50], ignoreCase: true);
+        Assert.Equal("passion flower", ds.ClassNames[76], ignoreCase: true);
+        Assert.Equal("blackberry lily", ds.ClassNames[101], ignoreCase: true);
         Assert.Null(ds.FixedSize); // the images have different sizes
 
         Assert.Equal(3, ds.Splits.Count);
@@ -60,9 +65,10 @@ public sealed class IndependentLayoutTests(ITestOutputHelper output)
         Assert.Equal(FlowersValId.Length, val.Images.Count);
         Assert.Equal(FlowersTstId.Length, test.Images.Count);
 
+        var dataset = images.Where(i => i.Group != "segmentation").ToList();
         var seen = ReadEverySample(ds, images);
-        Assert.Equal(images.Count, seen.Count);
-        Assert.Equal(images.Count, seen.Select(s => s.Image).Distinct().Count()); // every image exactly once
+        Assert.Equal(dataset.Count, seen.Count);
+        Assert.Equal(dataset.Count, seen.Select(s => s.Image).Distinct().Count()); // every image exactly once
         AssertSplitHolds(seen, train, images.Where(i => i.Group == "trnid"));
         AssertSplitHolds(seen, val, images.Where(i => i.Group == "valid"));
         AssertSplitHolds(seen, test, images.Where(i => i.Group == "tstid"));
@@ -199,6 +205,43 @@ public sealed class IndependentLayoutTests(ITestOutputHelper output)
         using var ds = new ImageNet100Plugin().Open(new ImageNet100Options { Root = tmp.Path, ClassList = list });
         Assert.Equal(2, ds.ClassNames.Count);
         AssertImageNet(ds, images, ["n01443537", "n01749939"]);
+    }
+
+    [Fact]
+    public void ImageNet100_without_val_fails_naming_it()
+    {
+        using var tmp = new TempRoot();
+        WriteImageNet(tmp.Path);
+        Directory.Delete(Path.Combine(tmp.Path, "val"), recursive: true);
+        var e = Assert.Throws<DatasetException>(() => new ImageNet100Plugin().Open(new ImageNet100Options { Root = tmp.Path }).Dispose());
+        output.WriteLine(e.Message);
+        Assert.Contains("val", e.Message);
+    }
+
+    [Fact]
+    public void ImageNet100_with_val_as_unpacked_flat_from_ILSVRC2012_img_val_tar_fails_instead_of_an_empty_split()
+    {
+        // ILSVRC2012_img_val.tar unpacks to 50,000 files with no class folders; they must be sorted first (valprep.sh).
+        using var tmp = new TempRoot();
+        WriteImageNet(tmp.Path);
+        var val = Path.Combine(tmp.Path, "val");
+        foreach (var f in Directory.GetFiles(val, "*.JPEG", SearchOption.AllDirectories))
+            File.Move(f, Path.Combine(val, Path.GetFileName(f)));
+        foreach (var d in Directory.GetDirectories(val)) Directory.Delete(d);
+        var e = Assert.Throws<DatasetException>(() => new ImageNet100Plugin().Open(new ImageNet100Options { Root = tmp.Path }).Dispose());
+        output.WriteLine(e.Message);
+        Assert.Contains("val", e.Message);
+    }
+
+    [Fact]
+    public void ImageNet100_missing_a_listed_class_fails_naming_the_synset()
+    {
+        using var tmp = new TempRoot();
+        WriteImageNet(tmp.Path);
+        Directory.Delete(Path.Combine(tmp.Path, "train", "n02090622"), recursive: true);
+        var e = Assert.Throws<DatasetException>(() => new ImageNet100Plugin().Open(new ImageNet100Options { Root = tmp.Path }).Dispose());
+        output.WriteLine(e.Message);
+        Assert.Contains("n02090622", e.Message);
     }
 
     private void AssertImageNet(IImageDataset ds, List<FixtureImage> images, IReadOnlyList<string> classes)

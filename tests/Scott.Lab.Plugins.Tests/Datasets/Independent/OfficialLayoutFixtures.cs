@@ -44,6 +44,10 @@ internal static class OfficialLayoutFixtures
             writer.Write($"jpg/image_{id:D5}.jpg", FlowersLabels[id - 1] - 1, "", group);
         }
 
+        // 102segmentations.tgz unpacked beside it (segmim/segmim_00001.jpg …): not part of the dataset.
+        writer.Write("segmim/segmim_00001.jpg", -1, "", "segmentation");
+        writer.Write("segmim/segmim_00002.jpg", -1, "", "segmentation");
+
         var storage = flavour == FlowersMatFlavour.CompressedNarrowed ? MatRealStorage.NarrowedInteger : MatRealStorage.Double;
         bool compressLabels = flavour != FlowersMatFlavour.UncompressedDouble;
         bool compressTrn = flavour != FlowersMatFlavour.UncompressedDouble;
@@ -124,6 +128,13 @@ internal static class OfficialLayoutFixtures
             new MatV5Writer().AddRowVector("bbox_xy", [10, 20, 30, 40, 50], compress: true).Save(Path.Combine(root, "images", stray));
 
         var ann = Directory.CreateDirectory(Path.Combine(root, "annotations")).FullName;
+        // The rest of annotations.tar.gz: README, trimaps/ (with macOS "._" resource-fork twins) and xmls/.
+        File.WriteAllText(Path.Combine(ann, "README"), "OXFORD-IIIT PET Dataset\n-----------------------\n");
+        var trimaps = Directory.CreateDirectory(Path.Combine(ann, "trimaps")).FullName;
+        File.WriteAllBytes(Path.Combine(trimaps, "Abyssinian_1.png"), FixtureImageWriter.OpaquePng(20, 20, new SkiaSharp.SKColor(2, 2, 2)));
+        File.WriteAllBytes(Path.Combine(trimaps, "._Abyssinian_1.png"), [0x00, 0x05, 0x16, 0x07, 0x00, 0x02, 0x00, 0x00]);
+        var xmls = Directory.CreateDirectory(Path.Combine(ann, "xmls")).FullName;
+        File.WriteAllText(Path.Combine(xmls, "Abyssinian_1.xml"), "<annotation><filename>Abyssinian_1.jpg</filename></annotation>");
         string Line((int ClassId, string Name, string Group) l)
         {
             var (_, species, breedId) = PetsBreeds[l.ClassId - 1];
