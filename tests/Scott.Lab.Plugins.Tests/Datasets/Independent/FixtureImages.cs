@@ -3,7 +3,7 @@ using SkiaSharp;
 namespace Scott.Lab.Plugins.Tests.Datasets.Independent;
 
 /// <summary>How a fixture image is encoded on disk.</summary>
-internal enum FixtureEncoding { ColorJpeg, GrayJpeg, PngNamedJpg }
+internal enum FixtureEncoding { ColorJpeg, GrayJpeg, PngNamedJpg, CmykJpeg }
 
 /// <summary>
 /// One image a fixture wrote: where, its size (unique within a fixture, so a decoded sample can be traced back to
@@ -48,6 +48,31 @@ internal sealed class FixtureImageWriter(string root)
         Written.Add(image);
         return image;
     }
+
+    /// <summary>
+    /// Writes the one CMYK JPEG (Adobe APP14 marker, 4 components), as ILSVRC-2012 train holds a few of. It is
+    /// 41×27, outside the 20..40 sizes of <see cref="Write"/>; solid RGB (200, 40, 40) converted to CMYK (55, 215, 215, 0)
+    /// by Pillow 9.4 and saved as a JPEG of quality 95 (SkiaSharp cannot encode CMYK).
+    /// </summary>
+    public FixtureImage WriteCmyk(string relativePath, int expectedLabel, string expectedClassName, string group)
+    {
+        var bytes = Convert.FromBase64String(CmykJpegBase64);
+        if (JpegComponents(bytes) != 4) throw new InvalidOperationException("not a 4-component JPEG");
+        var path = Path.Combine(Root, relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, bytes);
+        var image = new FixtureImage(relativePath, 41, 27, new SKColor(200, 40, 40), FixtureEncoding.CmykJpeg, expectedLabel, expectedClassName, group);
+        Written.Add(image);
+        return image;
+    }
+
+    private const string CmykJpegBase64 =
+        "/9j/7gAOQWRvYmUAZAAAAAAA/9sAQwACAQEBAQECAQEBAgICAgIEAwICAgIFBAQDBAYFBgYGBQYGBgcJCAYHCQcGBggLCAkKCgoK"
+        + "CgYICwwLCgwJCgoK/8AAFAgAGwApBEMRAE0RAFkRAEsRAP/EAB8AAAEFAQEBAQEBAAAAAAAAAAABAgMEBQYHCAkKC//EALUQAAIB"
+        + "AwMCBAMFBQQEAAABfQECAwAEEQUSITFBBhNRYQcicRQygZGhCCNCscEVUtHwJDNicoIJChYXGBkaJSYnKCkqNDU2Nzg5OkNERUZH"
+        + "SElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6g4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV"
+        + "1tfY2drh4uPk5ebn6Onq8fLz9PX29/j5+v/aAA4EQwBNAFkASwAAPwD9IK/J+vyfr9/KKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKK"
+        + "KKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKK/9k=";
 
     public static byte[] SolidJpeg(int width, int height, SKColor color)
     {

@@ -41,8 +41,21 @@ public sealed class IndependentLayoutTests(ITestOutputHelper output)
         AssertFlowers(ds, images);
     }
 
-    private void AssertFlowers(IImageDataset ds, List<FixtureImage> images)
+    [Fact]
+    public void Flowers102_reads_MATLAB_uint16_narrowed_ids_above_255()
     {
+        using var tmp = new TempRoot();
+        var spec = FlowersLarge();
+        var images = WriteFlowers102(tmp.Path, FlowersMatFlavour.CompressedNarrowed, spec);
+        using var ds = new Flowers102Plugin().Open(new Flowers102Options { Root = tmp.Path });
+        AssertFlowers(ds, images, spec);
+    }
+
+    private void AssertFlowers(IImageDataset ds, List<FixtureImage> images) => AssertFlowers(ds, images, FlowersSmall);
+
+    private void AssertFlowers(IImageDataset ds, List<FixtureImage> images, FlowersSpec spec)
+    {
+        var (FlowersLabels, FlowersTrnId, FlowersValId, FlowersTstId) = (spec.Labels, spec.TrnId, spec.ValId, spec.TstId);
         Describe(ds);
         Assert.Equal(3, ds.Channels);
         Assert.Equal(3, ds.Mean.Count);
@@ -132,6 +145,7 @@ public sealed class IndependentLayoutTests(ITestOutputHelper output)
         // The grayscale and PNG-bytes files were among them, decoded to RGB.
         Assert.Contains(seen, s => s.Image.Encoding == FixtureEncoding.GrayJpeg);
         Assert.Contains(seen, s => s.Image.Encoding == FixtureEncoding.PngNamedJpg);
+        Assert.Contains(seen, s => s.Image.Encoding == FixtureEncoding.CmykJpeg);
 
         AssertPretrainingUsesTheSplits(ds);
         AssertNoBadImages(ds); // the stray .mat files and unlisted images are not the dataset's

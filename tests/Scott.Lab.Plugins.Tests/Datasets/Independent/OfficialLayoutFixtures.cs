@@ -34,8 +34,26 @@ internal static class OfficialLayoutFixtures
     public static readonly int[] FlowersValId = [3, 14, 8, 19, 5, 22];
     public static readonly int[] FlowersTstId = [23, 21, 18, 17, 16, 15, 12, 11, 10, 9, 6, 4];
 
-    public static List<FixtureImage> WriteFlowers102(string root, FlowersMatFlavour flavour)
+    /// <summary>Labels (1-based, image i at [i-1]) and the three id lists of setid.mat.</summary>
+    public sealed record FlowersSpec(int[] Labels, int[] TrnId, int[] ValId, int[] TstId);
+
+    public static readonly FlowersSpec FlowersSmall = new(FlowersLabels, FlowersTrnId, FlowersValId, FlowersTstId);
+
+    /// <summary>300 images, so that ids above 255 make MATLAB's narrowing use miUINT16 for setid.mat (labels stay miUINT8).</summary>
+    public static FlowersSpec FlowersLarge()
     {
+        var labels = Enumerable.Range(1, 300).Select(i => new[] { 102, 1, 40, 77, 2 }[i % 5]).ToArray();
+        var ids = Enumerable.Range(1, 300).Reverse().ToArray(); // descending: not sorted, like the real trnid
+        return new(labels, ids.Where(i => i % 10 == 0).ToArray(), ids.Where(i => i % 10 == 5).ToArray(),
+            ids.Where(i => i % 5 != 0).ToArray());
+    }
+
+    public static List<FixtureImage> WriteFlowers102(string root, FlowersMatFlavour flavour) =>
+        WriteFlowers102(root, flavour, FlowersSmall);
+
+    public static List<FixtureImage> WriteFlowers102(string root, FlowersMatFlavour flavour, FlowersSpec spec)
+    {
+        var (FlowersLabels, FlowersTrnId, FlowersValId, FlowersTstId) = (spec.Labels, spec.TrnId, spec.ValId, spec.TstId);
         var writer = new FixtureImageWriter(root);
         for (var id = 1; id <= FlowersLabels.Length; id++)
         {
@@ -119,6 +137,8 @@ internal static class OfficialLayoutFixtures
         Add(12, 167, "test", FixtureEncoding.PngNamedJpg);   // Egyptian_Mau_167
         Add(11, 121, "trainval", FixtureEncoding.GrayJpeg);  // chihuahua_121
         Add(5, 116, "test", FixtureEncoding.PngNamedJpg);    // beagle_116
+        writer.WriteCmyk("images/Abyssinian_5.jpg", 0, "Abyssinian", "trainval"); // a CMYK JPEG
+        lines.Add((1, "Abyssinian_5", "trainval"));
 
         // Files in images/ that no annotation lists: real JPEGs and the stray .mat files of the archive.
         writer.Write("images/Bengal_199.jpg", -1, "Bengal", "unlisted");
@@ -195,6 +215,8 @@ internal static class OfficialLayoutFixtures
             };
             writer.Write($"train/{wnid}/{wnid}_{trainNumber++}.JPEG", -1, wnid, "train", encoding);
             if (first5) writer.Write($"train/{wnid}/{wnid}_{trainNumber++}.JPEG", -1, wnid, "train");
+            if (wnid == "n02488291") // a CMYK JPEG in the train set (like n01739381_1309.JPEG)
+                writer.WriteCmyk($"train/{wnid}/{wnid}_{trainNumber++}.JPEG", -1, wnid, "train");
             var valName = wnid == "n01440764" ? "ILSVRC2012_val_00000293" : $"ILSVRC2012_val_{valNumber++:D8}";
             writer.Write($"val/{wnid}/{valName}.JPEG", -1, wnid, "val");
         }
