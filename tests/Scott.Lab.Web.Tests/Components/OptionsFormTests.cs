@@ -184,6 +184,15 @@ public sealed class OptionsFormTests : PortalComponentTest
     }
 
     [Fact]
+    public void SmallNumbersAreShownTheWayConfigsWriteThem()
+    {
+        var model = new OptionsFormModel(typeof(OptimizerOptions), new JsonObject { ["lr"] = 0.0005 });
+        Assert.Equal("0.0005", model.GetText("lr"));
+        Assert.Equal("1e-06", model.GetText("start_lr"));
+        Assert.Equal(1e-6, model.ToJson()["start_lr"]!.GetValue<double>());
+    }
+
+    [Fact]
     public void UnknownKeysAreNamedWithTheAllowedOnes()
     {
         var model = new OptionsFormModel(typeof(ModelOptions), new JsonObject { ["widht"] = 32 }, "model");

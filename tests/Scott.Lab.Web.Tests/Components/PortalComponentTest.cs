@@ -41,6 +41,8 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
         Store = new RunStore(DataDir);
         Launcher = new FakeRunLauncher(Store);
 
+        // Launch and cancel run off the render thread; on a loaded CI machine they can take more than the 1 s default.
+        DefaultWaitTimeout = TimeSpan.FromSeconds(10);
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddSingleton<IOptions<PortalOptions>>(options);

@@ -158,6 +158,25 @@ public sealed class RunPageTests : PortalComponentTest
     }
 
     [Fact]
+    public async Task NewMetricRowsReachTheChartsWhileTheRunTrains()
+    {
+        var run = AddRun("tiny", RunStatus.Running);
+        Store.AppendMetrics(run.Id, 9, new Dictionary<string, double> { ["loss"] = 1.5 });
+        RenderPopoverProvider();
+        var cut = Render<RunPage>(p => p.Add(x => x.Id, run.Id));
+        await cut.InvokeAsync(() => cut.FindComponent<MudTabs>().Instance.ActivatePanelAsync(1));
+        Assert.Contains("step 9: 1.5", cut.Find("[data-testid=chart-loss]").TextContent);
+
+        // What a worker does: a new row and progress; the page polls the store once a second.
+        Store.AppendMetrics(run.Id, 19, new Dictionary<string, double> { ["loss"] = 0.75, ["online_probe/acc"] = 0.25 });
+        Store.Update(run.Id, r => { r.Step = 20; r.LastLoss = 0.75; });
+
+        cut.WaitForAssertion(() => Assert.Contains("step 19: 0.75", cut.Find("[data-testid=chart-loss]").TextContent), TimeSpan.FromSeconds(8));
+        Assert.Contains("step 19: 0.25", cut.Find("[data-testid='chart-online_probe/acc']").TextContent);
+        Assert.Contains("step 20/60", cut.Find("[data-testid=run-progress]").TextContent);
+    }
+
+    [Fact]
     public async Task TagsAndNotesAreSavedToTheStore()
     {
         var run = AddRun("tiny", RunStatus.Completed);

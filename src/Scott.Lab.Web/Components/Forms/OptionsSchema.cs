@@ -41,7 +41,8 @@ public sealed record OptionField(
     private static string Bound(double? value, bool exclusive) =>
         value is null ? "any" : Format(value.Value) + (exclusive ? " (exclusive)" : "");
 
-    internal static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    /// <summary>Round-trippable and YAML-like: 0.001, 1e-06 (not .NET's 1E-06).</summary>
+    internal static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
 }
 
 /// <summary>
