@@ -33,8 +33,8 @@ public sealed class TestPortal : IDisposable
 
     public void Dispose()
     {
-        _root.Dispose();
-        TempFolder.TryDelete(Root);
+        try { _root.Dispose(); }
+        finally { TempFolder.TryDelete(Root); }
     }
 }
 
