@@ -162,4 +162,23 @@ public class ViewAugmentationTests
         Assert.Equal(1.0, blurred[0].sum().item<float>(), 4);
         Assert.True(MaxAbs(blurred[1] - 0.7f) < 1e-5, "a constant image stays constant (reflect padding at the borders)");
     }
+
+    [Fact]
+    public void Normalised_pixels_have_zero_mean_and_unit_std_when_the_statistics_match()
+    {
+        using var scope = NewDisposeScope();
+        // Uniform pixels in [shift, shift + 0.5]: channel c has mean 0.25 + shift_c and std 0.5/√12.
+        var scale = tensor(new[] { 0.5f, 0.5f, 0.5f }).view(1, 3, 1, 1);
+        var shift = tensor(new[] { 0.0f, 0.125f, 0.25f }).view(1, 3, 1, 1);
+        var images = Images(64, 3, 16, 9) * scale + shift;
+        float[] mean = [0.25f, 0.375f, 0.5f], std = Enumerable.Repeat((float)(0.5 / Math.Sqrt(12)), 3).ToArray();
+        var augment = new ViewAugmentation(16, mean, std, NoColour());
+        foreach (var view in new[] { augment.Plain(images), augment.Views(images, new ViewRequest(1, SharedGeometry: true), new Random(4))[0] })
+            for (int c = 0; c < 3; c++)
+            {
+                var channel = view[.., c];
+                Assert.InRange(channel.mean().item<float>(), -0.05f, 0.05f);
+                Assert.InRange(channel.std().item<float>(), 0.85f, 1.05f); // crops resample (bicubic smooths a little)
+            }
+    }
 }
