@@ -33,6 +33,7 @@ public static class CliApp
             DataDir,
             TrainCommand.Create(stdout, stderr),
             EvalCommand.Create(stdout, stderr),
+            VizCommand.Create(stdout, stderr),
             PluginsCommand.Create(stdout),
             BenchCommand.Create(stdout, stderr),
             DatasetsCommand.Create(stdout),

@@ -104,7 +104,7 @@ public static class EvalCommand
         _ => throw new ConfigException($"--protocol: '{value}' is not one of linear, knn, attentive, all."),
     };
 
-    private static string ResolveCheckpoint(RunDirectory directory, string? given)
+    internal static string ResolveCheckpoint(RunDirectory directory, string? given)
     {
         var checkpoints = new Checkpoints(directory.Path);
         if (given is null)
