@@ -15,6 +15,9 @@ public class VizCommandTests
         return runDir;
     }
 
+    private static string? _trained;
+    private static string TrainTinyOnce() => _trained ??= TrainTiny();
+
     /// <summary>Width and height from a PNG's IHDR, after checking the signature, the chunk and its CRC-free layout.</summary>
     private static (int Width, int Height) PngSize(string path)
     {
@@ -31,7 +34,7 @@ public class VizCommandTests
     {
         string runDir = TrainTiny();
         string outDir = CliRunner.TempDir();
-        var (exit, output, error) = CliRunner.Run("viz", "--run", runDir, "--sample", "3", "--out", outDir, "--seed", "1");
+        var (exit, output, error) = CliRunner.Run("viz", "--run", runDir, "--sample", "3", "--out", outDir, "--seed", "1", "--from-token", "24");
         Assert.True(exit == 0, error);
         Assert.Contains("contact sheet", output);
         Assert.Contains("PCA maps", error); // progress on stderr
@@ -39,7 +42,7 @@ public class VizCommandTests
         var folders = Directory.GetDirectories(outDir).Order().ToArray();
         Assert.Equal(3, folders.Length);
         foreach (var folder in folders)
-            foreach (var file in new[] { "original.png", "pca.png", "attention-mean.png", "attention-head0.png", "attention-head1.png" })
+            foreach (var file in new[] { "original.png", "pca.png", "attention-mean.png", "attention-head0.png", "attention-head1.png", "attention-from24.png" })
                 Assert.Equal((28, 28), PngSize(Path.Combine(folder, file)));
         // 3 columns (original | pca | attention mean) and 3 rows of 28 px, 2 px gaps.
         Assert.Equal((3 * 28 + 4 * 2, 3 * 28 + 4 * 2), PngSize(Path.Combine(outDir, "contact-sheet.png")));
@@ -79,11 +82,15 @@ public class VizCommandTests
         Assert.Equal(2, neither.Exit);
         Assert.Contains("--images or --sample", neither.Err);
 
+        var badToken = CliRunner.Run("viz", "--run", TrainTinyOnce(), "--sample", "2", "--from-token", "49", "--out", CliRunner.TempDir());
+        Assert.Equal(2, badToken.Exit);
+        Assert.Contains("--from-token: must be between 0 and 48", badToken.Err);
+
         var badSign = CliRunner.Run("viz", "--run", untrained, "--sample", "2", "--sign", "0", "--out", CliRunner.TempDir());
         Assert.Equal(2, badSign.Exit);
         Assert.Contains("--sign", badSign.Err);
 
-        string runDir = TrainTiny();
+        string runDir = TrainTinyOnce();
         string notAnImage = Path.Combine(CliRunner.TempDir(), "notes.png");
         File.WriteAllText(notAnImage, "not an image");
         var unreadable = CliRunner.Run("viz", "--run", runDir, "--images", notAnImage, "--out", CliRunner.TempDir());

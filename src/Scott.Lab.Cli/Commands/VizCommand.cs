@@ -15,8 +15,10 @@ namespace Scott.Lab.Cli.Commands;
 
 /// <summary>
 /// <c>scott-lab viz --run DIR [--checkpoint C] (--images a.jpg,b.jpg | --sample N) --out DIR [--kind pca|attention|both]
-/// [--threshold 0.5] [--sign 1|-1] [--seed S]</c>: PCA and attention maps of a run's frozen context encoder (no mask).
-/// Writes OUT/&lt;k&gt;-&lt;name&gt;/{original,pca,attention-mean,attention-head&lt;h&gt;}.png and OUT/contact-sheet.png.
+/// [--threshold 0.5] [--sign 1|-1] [--seed S] [--upsample nearest|bilinear] [--colour-background] [--from-token I]</c>:
+/// PCA and attention maps of a run's frozen context encoder (no mask). Writes
+/// OUT/&lt;k&gt;-&lt;name&gt;/{original,pca,attention-mean,attention-head&lt;h&gt;[,attention-from&lt;i&gt;]}.png and
+/// OUT/contact-sheet.png (rows = images; columns = original | pca | attention mean).
 /// Images are preprocessed as eval does (short side resized to model.image_size, centre crop, the run's channels).
 /// </summary>
 public static class VizCommand
@@ -36,9 +38,10 @@ public static class VizCommand
         var seed = new Option<int>("--seed") { Description = "Seed of --sample's draw.", DefaultValueFactory = _ => 0 };
         var upsample = new Option<string>("--upsample") { Description = "nearest | bilinear: how token maps are enlarged to the image size.", DefaultValueFactory = _ => "nearest" };
         var colourAll = new Option<bool>("--colour-background") { Description = "Colour every token in the PCA map (no black background)." };
+        var fromToken = new Option<int?>("--from-token") { Description = "Also write attention-from<i>.png: where patch i (row-major in the token grid) looks, mean over heads." };
         var device = new Option<string?>("--device") { Description = "auto | cpu | cuda (default: the run's)." };
         var command = new Command("viz", "PCA and attention maps of a run's frozen encoder (PNGs and a contact sheet).")
-            { run, checkpoint, images, sample, output, kind, threshold, sign, seed, upsample, colourAll, device };
+            { run, checkpoint, images, sample, output, kind, threshold, sign, seed, upsample, colourAll, fromToken, device };
         command.SetAction(parsed =>
         {
             string dir = parsed.GetValue(run)!;
@@ -83,7 +86,10 @@ public static class VizCommand
             int n = source.Count;
             var originals = Originals(batch, dataset.Mean, dataset.Std);                     // (N, S, S, 3)
             encoder.eval();
-            Tensor? pcaMaps = null, attentionMean = null;
+            int? from = parsed.GetValue(fromToken);
+            if (from is { } f && (f < 0 || f >= encoder.NumTokens))
+                throw new ConfigException($"--from-token: must be between 0 and {encoder.NumTokens - 1} (the grid is {encoder.GridHeight}x{encoder.GridWidth}), got {f}.");
+            Tensor? pcaMaps = null, attentionMean = null, attentionFrom = null;
             var attentionHeads = new List<Tensor>();
             stderr.WriteLine("viz: running the encoder");
             using (no_grad())
@@ -106,6 +112,7 @@ public static class VizCommand
                     attentionMean = PcaMaps.Upsample(AttentionMaps.HeatMap(attention.Received()), size, size, mode);
                     for (int h = 0; h < attention.Heads; h++)
                         attentionHeads.Add(PcaMaps.Upsample(AttentionMaps.HeatMap(attention.Received(h)), size, size, mode));
+                    if (from is { } token) attentionFrom = PcaMaps.Upsample(AttentionMaps.HeatMap(attention.From(token)), size, size, mode);
                 }
             }
 
@@ -119,6 +126,7 @@ public static class VizCommand
                 WritePng(Path.Combine(folder, "original.png"), originals[i]);
                 if (pcaMaps is not null) WritePng(Path.Combine(folder, "pca.png"), pcaMaps[i]);
                 if (attentionMean is not null) WritePng(Path.Combine(folder, "attention-mean.png"), attentionMean[i]);
+                if (attentionFrom is not null) WritePng(Path.Combine(folder, $"attention-from{from}.png"), attentionFrom[i]);
                 for (int h = 0; h < attentionHeads.Count; h++) WritePng(Path.Combine(folder, $"attention-head{h}.png"), attentionHeads[h][i]);
                 stderr.WriteLine($"viz: wrote {folder}/ ({i + 1}/{n})");
             }
