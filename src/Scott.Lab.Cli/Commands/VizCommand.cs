@@ -1,15 +1,9 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
+using System.Globalization;
 using Scott.Lab.Abstractions.Data;
 using Scott.Lab.Engine.Analysis;
 using Scott.Lab.Engine.Config;
-using Scott.Lab.Engine.Evaluation;
-using Scott.Lab.Engine.Models;
 using Scott.Lab.Engine.Runs;
-using Scott.Lab.Engine.Training;
-using SkiaSharp;
-using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace Scott.Lab.Cli.Commands;
 
@@ -20,6 +14,7 @@ namespace Scott.Lab.Cli.Commands;
 /// OUT/&lt;k&gt;-&lt;name&gt;/{original,pca,attention-mean,attention-head&lt;h&gt;[,attention-from&lt;i&gt;]}.png and
 /// OUT/contact-sheet.png (rows = images; columns = original | pca | attention mean).
 /// Images are preprocessed as eval does (short side resized to model.image_size, centre crop, the run's channels).
+/// The maps come from <see cref="MapRenderer"/>, the same code that serves the portal's Maps tab.
 /// </summary>
 public static class VizCommand
 {
@@ -67,139 +62,77 @@ public static class VizCommand
 
             var overrides = new List<string>();
             if (parsed.GetValue(device) is { } d) overrides.Add($"trainer.device={d}");
-            using var assembled = CliApp.BuildRun(parsed, directory.ConfigFile, overrides); // also makes SkiaSharp's native library loadable
-            string used = EvalCommand.ResolveCheckpoint(directory, parsed.GetValue(checkpoint));
-            Checkpoints.Load(used, assembled.Objective, null);
-            if (assembled.Objective.Encoder is not VisionTransformer encoder)
-                throw new InvalidOperationException($"viz needs a VisionTransformer encoder; this run has {assembled.Objective.Encoder.GetType().Name}.");
-            var dataset = assembled.Dataset;
-            int channels = dataset.Channels, size = assembled.Config.Model.ImageSize;
-
-            var (source, names) = files is not null ? FromFiles(files, channels) : FromTestSplit(dataset, count!.Value, parsed.GetValue(seed));
-            stderr.WriteLine($"viz {used}: {source.Count} image(s), {what}, {size} px, grid {encoder.GridHeight}x{encoder.GridWidth}");
+            string used = Path.GetFullPath(EvalCommand.ResolveCheckpoint(directory, parsed.GetValue(checkpoint)));
+            var inputs = files is null ? new Dictionary<string, string>() : InputFiles(files);
+            // The portal's renderer, on one torch thread; SkiaSharp's native library is loadable once the catalog is.
+            using var renderer = new MapRenderer(
+                (_, folder) => MapModel.FromRun(CliApp.BuildRun(parsed, directory.ConfigFile, overrides), folder),
+                (id, channels) => inputs.TryGetValue(id, out var path) ? Decode(path, channels) : null,
+                new MapRendererOptions { AllowCheckpointFolders = true }); // --checkpoint may name any folder
+            var info = renderer.DescribeAsync(directory.Path, used, count ?? 1, parsed.GetValue(seed)).GetAwaiter().GetResult();
+            if (count is { } n && info.Images.Count < n)
+                throw new ConfigException($"--sample: the test split has only {info.Images.Count} images.");
+            var ids = files is null ? info.Images.Select(i => i.Id).ToList() : inputs.Keys.ToList();
+            int? from = parsed.GetValue(fromToken);
+            int tokens = info.GridHeight * info.GridWidth;
+            if (from is { } f && (f < 0 || f >= tokens))
+                throw new ConfigException($"--from-token: must be between 0 and {tokens - 1} (the grid is {info.GridHeight}x{info.GridWidth}), got {f}.");
+            stderr.WriteLine($"viz {used}: {ids.Count} image(s), {what}, {info.ImageSize} px, grid {info.GridHeight}x{info.GridWidth}");
             string outDir = Path.GetFullPath(parsed.GetValue(output)!);
             Directory.CreateDirectory(outDir);
 
-            using var scope = NewDisposeScope();
-            var preprocess = new EvalPreprocessor(size, dataset.Mean, dataset.Std);
-            var batch = preprocess.Batch(source, 0, source.Count, channels);
-            int n = source.Count;
-            var originals = Originals(batch, dataset.Mean, dataset.Std);                     // (N, S, S, 3)
-            encoder.eval();
-            int? from = parsed.GetValue(fromToken);
-            if (from is { } f && (f < 0 || f >= encoder.NumTokens))
-                throw new ConfigException($"--from-token: must be between 0 and {encoder.NumTokens - 1} (the grid is {encoder.GridHeight}x{encoder.GridWidth}), got {f}.");
-            Tensor? pcaMaps = null, attentionMean = null, attentionFrom = null;
-            var attentionHeads = new List<Tensor>();
-            stderr.WriteLine("viz: running the encoder");
-            using (no_grad())
+            var settings = new MapSettings(pcaOptions.Threshold, pcaOptions.Sign, ForegroundOnly: !pcaOptions.ColourBackground, Upsample: mode);
+            RgbPixels Render(MapView view, string image, MapSettings with)
             {
-                var x = batch.to(assembled.Device);
+                var rendered = renderer.RenderPixelsAsync(new MapQuery(directory.Path, used, view, image, ids, with)).GetAwaiter().GetResult();
+                if (rendered.Pca is { } pca && image == ids[0])
+                    stderr.WriteLine($"viz: {pca.ForegroundTokens} of {pca.Tokens} tokens foreground; explained variance ratio of the colour axes: " +
+                                     string.Join(", ", pca.ColourVarianceRatio.Select(v => v.ToString("F3", CultureInfo.InvariantCulture))));
+                return rendered.Pixels;
+            }
+            if (doPca) stderr.WriteLine("viz: PCA maps");
+            if (doAttention) stderr.WriteLine("viz: attention maps");
+            var sheet = new List<IReadOnlyList<RgbPixels>>();
+            for (int i = 0; i < ids.Count; i++)
+            {
+                string folder = Path.Combine(outDir, files is null ? $"{i:D2}-{ids[i]}" : ids[i]);
+                Directory.CreateDirectory(folder);
+                var row = new List<RgbPixels> { Render(MapView.Original, ids[i], settings) };
+                WritePng(Path.Combine(folder, "original.png"), row[0]);
                 if (doPca)
                 {
-                    // The same features eval probes: the last layer's patch tokens after a non-affine LayerNorm.
-                    var tokens = F.layer_norm(encoder.forward(x, null), new long[] { encoder.EmbedDim }).to(CPU);
-                    stderr.WriteLine("viz: PCA maps");
-                    using var pca = PcaMaps.Compute(tokens, encoder.GridHeight, encoder.GridWidth, pcaOptions);
-                    stderr.WriteLine($"viz: {pca.ForegroundMask.sum().item<long>()} of {pca.ForegroundMask.numel()} tokens foreground; " +
-                                     $"explained variance ratio of the colour axes: {string.Join(", ", pca.Foreground.ExplainedVarianceRatio.data<double>().Select(v => v.ToString("F3")))}");
-                    pcaMaps = PcaMaps.Upsample(pca.Maps, size, size, mode);
+                    row.Add(Render(MapView.Pca, ids[i], settings));
+                    WritePng(Path.Combine(folder, "pca.png"), row[^1]);
                 }
                 if (doAttention)
                 {
-                    stderr.WriteLine("viz: attention maps");
-                    using var attention = AttentionMaps.Compute(encoder, x);
-                    attentionMean = PcaMaps.Upsample(AttentionMaps.HeatMap(attention.Received()), size, size, mode);
-                    for (int h = 0; h < attention.Heads; h++)
-                        attentionHeads.Add(PcaMaps.Upsample(AttentionMaps.HeatMap(attention.Received(h)), size, size, mode));
-                    if (from is { } token) attentionFrom = PcaMaps.Upsample(AttentionMaps.HeatMap(attention.From(token)), size, size, mode);
+                    row.Add(Render(MapView.Attention, ids[i], settings));
+                    WritePng(Path.Combine(folder, "attention-mean.png"), row[^1]);
+                    for (int h = 0; h < info.Heads; h++)
+                        WritePng(Path.Combine(folder, $"attention-head{h}.png"), Render(MapView.Attention, ids[i], settings with { Head = h }));
+                    if (from is { } token)
+                        WritePng(Path.Combine(folder, $"attention-from{token}.png"), Render(MapView.Attention, ids[i], settings with { FromToken = token }));
                 }
+                sheet.Add(row);
+                stderr.WriteLine($"viz: wrote {folder}/ ({i + 1}/{ids.Count})");
             }
-
-            var columns = new List<Tensor> { originals };
-            if (pcaMaps is not null) columns.Add(pcaMaps);
-            if (attentionMean is not null) columns.Add(attentionMean);
-            for (int i = 0; i < n; i++)
-            {
-                string folder = Path.Combine(outDir, $"{i:D2}-{names[i]}");
-                Directory.CreateDirectory(folder);
-                WritePng(Path.Combine(folder, "original.png"), originals[i]);
-                if (pcaMaps is not null) WritePng(Path.Combine(folder, "pca.png"), pcaMaps[i]);
-                if (attentionMean is not null) WritePng(Path.Combine(folder, "attention-mean.png"), attentionMean[i]);
-                if (attentionFrom is not null) WritePng(Path.Combine(folder, $"attention-from{from}.png"), attentionFrom[i]);
-                for (int h = 0; h < attentionHeads.Count; h++) WritePng(Path.Combine(folder, $"attention-head{h}.png"), attentionHeads[h][i]);
-                stderr.WriteLine($"viz: wrote {folder}/ ({i + 1}/{n})");
-            }
-            string sheet = Path.Combine(outDir, "contact-sheet.png");
-            WritePng(sheet, ContactSheet(columns, n, size));
-            stdout.WriteLine($"maps: {outDir}/ (contact sheet: {sheet}; columns: original{(pcaMaps is null ? "" : " | pca")}{(attentionMean is null ? "" : " | attention mean")})");
+            string sheetFile = Path.Combine(outDir, "contact-sheet.png");
+            WritePng(sheetFile, MapImaging.ContactSheet(sheet, Gap));
+            stdout.WriteLine($"maps: {outDir}/ (contact sheet: {sheetFile}; columns: original{(doPca ? " | pca" : "")}{(doAttention ? " | attention mean" : "")})");
             return 0;
         });
         return command;
     }
 
-    /// <summary>(N, C, S, S) normalised → (N, S, S, 3) uint8 as the encoder saw them (grayscale repeated to RGB).</summary>
-    private static Tensor Originals(Tensor batch, IReadOnlyList<float> mean, IReadOnlyList<float> std)
-    {
-        var m = tensor(mean.ToArray()).view(1, -1, 1, 1);
-        var s = tensor(std.ToArray()).view(1, -1, 1, 1);
-        var pixels = ((batch * s + m).clamp(0, 1) * 255).round().to(ScalarType.Byte).permute(0, 2, 3, 1);
-        return pixels.shape[3] == 1 ? pixels.expand(-1, -1, -1, 3).contiguous() : pixels.contiguous();
-    }
+    private static void WritePng(string path, RgbPixels picture) => File.WriteAllBytes(path, MapImaging.EncodePng(picture));
 
-    /// <summary>Rows = images, columns = the given (N, S, S, 3) maps, separated by white gaps.</summary>
-    private static Tensor ContactSheet(List<Tensor> columns, int rows, int size)
-    {
-        int width = columns.Count * size + (columns.Count + 1) * Gap, height = rows * size + (rows + 1) * Gap;
-        var sheet = full(new long[] { height, width, 3 }, 255, dtype: ScalarType.Byte);
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < columns.Count; c++)
-            {
-                int top = Gap + r * (size + Gap), left = Gap + c * (size + Gap);
-                sheet[top..(top + size), left..(left + size)] = columns[c][r];
-            }
-        return sheet;
-    }
-
-    /// <summary>Encodes an (H, W, 3) uint8 tensor as a PNG with SkiaSharp.</summary>
-    private static void WritePng(string path, Tensor rgb)
-    {
-        int height = (int)rgb.shape[0], width = (int)rgb.shape[1];
-        var pixels = rgb.contiguous().data<byte>().ToArray();
-        var rgba = new byte[width * height * 4];
-        for (int p = 0, q = 0; p < pixels.Length; p += 3, q += 4)
-        {
-            rgba[q] = pixels[p];
-            rgba[q + 1] = pixels[p + 1];
-            rgba[q + 2] = pixels[p + 2];
-            rgba[q + 3] = 255;
-        }
-        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100)
-            ?? throw new IOException($"could not encode {path} as PNG");
-        using var file = File.Create(path);
-        data.SaveTo(file);
-    }
-
-    private static (IImageSource, string[]) FromTestSplit(IImageDataset dataset, int count, int seed)
-    {
-        var split = dataset.Splits.FirstOrDefault(s => s.Role == SplitRole.Test) ?? dataset.Splits[^1];
-        if (count > split.Images.Count) throw new ConfigException($"--sample: the {split.Name} split has only {split.Images.Count} images.");
-        var order = Enumerable.Range(0, split.Images.Count).ToArray();
-        new Random(seed).Shuffle(order);
-        var chosen = order.Take(count).ToArray();
-        var samples = chosen.Select(i => split.Images.Read(i)).ToArray();
-        return (new MemorySource(samples), chosen.Select(i => $"{split.Name}-{i}").ToArray());
-    }
-
-    private static (IImageSource, string[]) FromFiles(string list, int channels)
+    /// <summary>--images files by id (<c>00-name</c>: their order and a file-name-safe stem, so two files never share an id).</summary>
+    private static Dictionary<string, string> InputFiles(string list)
     {
         var paths = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (paths.Length == 0) throw new ConfigException("--images: no file given.");
-        var samples = paths.Select(p => Decode(p, channels)).ToArray();
-        var names = paths.Select(p => string.Concat(Path.GetFileNameWithoutExtension(p).Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'))).ToArray();
-        return (new MemorySource(samples), names);
+        return paths.Select((p, i) => (Id: $"{i:D2}-{string.Concat(Path.GetFileNameWithoutExtension(p).Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'))}", Path: p))
+            .ToDictionary(x => x.Id, x => x.Path, StringComparer.Ordinal);
     }
 
     /// <summary>Decodes an image file with SkiaSharp into the run's channels (grayscale: ITU-R 601 luma).</summary>
@@ -211,31 +144,7 @@ public static class VizCommand
         {
             throw new DatasetException($"--images: cannot read image {path}: {e.Message}", e);
         }
-        using var stream = new SKMemoryStream(bytes);
-        using var codec = SKCodec.Create(stream)
-            ?? throw new DatasetException($"--images: cannot read image {path}: not a decodable image.");
-        var info = codec.Info.WithColorType(SKColorType.Rgba8888).WithAlphaType(SKAlphaType.Unpremul);
-        using var bitmap = SKBitmap.Decode(codec, info)
-            ?? throw new DatasetException($"--images: cannot read image {path}: decoding failed.");
-        int w = bitmap.Width, h = bitmap.Height, rowBytes = bitmap.RowBytes;
-        var rgba = bitmap.GetPixelSpan();
-        var pixels = new byte[w * h * channels];
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
-            {
-                int s = y * rowBytes + x * 4, o = (y * w + x) * channels;
-                if (channels == 1)
-                    pixels[o] = (byte)Math.Round(0.299 * rgba[s] + 0.587 * rgba[s + 1] + 0.114 * rgba[s + 2]);
-                else
-                    for (int c = 0; c < 3; c++) pixels[o + c] = rgba[s + c];
-            }
-        return new ImageSample(pixels, w, h, channels, -1);
-    }
-
-    private sealed class MemorySource(ImageSample[] samples) : IImageSource
-    {
-        public int Count => samples.Length;
-        public int LabelAt(int index) => samples[index].Label;
-        public ImageSample Read(int index) => samples[index];
+        try { return MapImaging.Decode(bytes, channels, path); }
+        catch (DatasetException e) { throw new DatasetException("--images: " + e.Message, e); }
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Scott.Lab.Runs;
 using Scott.Lab.Web.Api;
+using Scott.Lab.Web.Maps;
 using Scott.Lab.Web.Plugins;
 using Scott.Lab.Web.Sessions;
 
@@ -17,6 +18,7 @@ public static class ScottLabServices
         services.AddSingleton<PortalPlugins>();
         services.AddPluginWatcherAndUploads();
         services.AddSingleton<AdminGate>();
+        services.AddMaps();
         services.AddSingleton<SessionManager>().AddSingleton<IRunLauncher>(sp => sp.GetRequiredService<SessionManager>()).AddHostedService(sp => sp.GetRequiredService<SessionManager>());
         return services;
     }
@@ -25,6 +27,7 @@ public static class ScottLabServices
     {
         app.MapRunEndpoints();
         app.MapPluginEndpoints();
+        app.MapMapEndpoints();
         return app;
     }
 }

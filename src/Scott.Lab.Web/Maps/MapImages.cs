@@ -1,0 +1,83 @@
+using Scott.Lab.Engine.Analysis;
+using Scott.Lab.Runs;
+using Scott.Lab.Web.Plugins;
+
+namespace Scott.Lab.Web.Maps;
+
+/// <summary>What the Maps tab and GET /api/runs/{id}/maps/images show: a checkpoint's grid and heads, the run's checkpoints, sampled images.</summary>
+public sealed record MapCatalog(string Checkpoint, IReadOnlyList<string> Checkpoints, int GridHeight, int GridWidth, int ImageSize, int Heads, IReadOnlyList<MapImageInfo> Images);
+
+/// <summary>
+/// The portal's <see cref="IMapImages"/>: run id → the run's folder (run store) → <see cref="MapRenderer"/> with the
+/// portal's plugin catalog. Image ids are dataset ids (<c>test-12</c>) or uploads (<see cref="MapUploads"/>).
+/// </summary>
+public sealed class MapImages : IMapImages, IDisposable
+{
+    // The portal renders on whatever device the run names when it exists here; threads are the portal's own.
+    private static readonly string[] PortalOverrides = ["trainer.device=auto", "trainer.threads=0"];
+    private readonly RunStore _store;
+    private readonly MapRenderer _renderer;
+
+    public MapImages(RunStore store, PortalPlugins plugins, MapUploads uploads)
+    {
+        _store = store;
+        _renderer = new MapRenderer((dir, checkpoint) => MapModel.Load(dir, checkpoint, plugins.Catalog, PortalOverrides), uploads.Read);
+    }
+
+    /// <summary>The shared renderer (its cache counters, for tests and the benchmark).</summary>
+    public MapRenderer Renderer => _renderer;
+
+    public async Task<MapImage> RenderAsync(MapRequest request, CancellationToken cancellationToken = default)
+    {
+        var view = request.Kind switch
+        {
+            MapKind.Original => MapView.Original,
+            MapKind.Pca => MapView.Pca,
+            MapKind.Attention => MapView.Attention,
+            _ => throw new MapRequestException($"kind: '{request.Kind}' is not one of original, pca, attention.", notFound: false),
+        };
+        var settings = new MapSettings(request.Threshold, request.Sign, request.ForegroundOnly, request.Head, request.FromToken,
+            request.Bilinear ? Upsampling.Bilinear : Upsampling.Nearest, request.Size);
+        var query = new MapQuery(RunFolder(request.RunId), request.Checkpoint, view, request.Image, request.ImageSet, settings);
+        try
+        {
+            var map = await _renderer.RenderAsync(query, cancellationToken);
+            return new MapImage(map.Png, map.Width, map.Height, map.GridHeight, map.GridWidth);
+        }
+        catch (MapException e)
+        {
+            throw new MapRequestException(e.Message, e.NotFound);
+        }
+    }
+
+    /// <summary>The checkpoint's grid and heads, the run's checkpoints and <paramref name="count"/> images of its test split drawn with <paramref name="seed"/>.</summary>
+    public async Task<MapCatalog> DescribeAsync(string runId, string? checkpoint, int count = 24, int seed = 0, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var info = await _renderer.DescribeAsync(RunFolder(runId), checkpoint, count, seed, cancellationToken);
+            return new MapCatalog(info.Checkpoint, info.Checkpoints, info.GridHeight, info.GridWidth, info.ImageSize, info.Heads, info.Images);
+        }
+        catch (MapException e)
+        {
+            throw new MapRequestException(e.Message, e.NotFound);
+        }
+    }
+
+    private string RunFolder(string runId) =>
+        _store.Get(runId)?.Directory ?? throw new MapRequestException($"no run '{runId}'. GET /api/runs lists the runs.", notFound: true);
+
+    public void Dispose() => _renderer.Dispose();
+}
+
+public static class MapServices
+{
+    /// <summary>The maps renderer (one torch thread, caches) and the uploaded images.</summary>
+    public static IServiceCollection AddMaps(this IServiceCollection services)
+    {
+        services.AddSingleton<MapUploads>();
+        services.AddSingleton<MapImages>();
+        services.AddSingleton<IMapImages>(sp => sp.GetRequiredService<MapImages>());
+        return services;
+    }
+}
