@@ -9,7 +9,7 @@ namespace Scott.Lab.Cli.Commands;
 
 /// <summary>
 /// <c>scott-lab viz --run DIR [--checkpoint C] (--images a.jpg,b.jpg | --sample N) --out DIR [--kind pca|attention|both]
-/// [--threshold 0.5] [--sign 1|-1] [--seed S] [--upsample nearest|bilinear] [--colour-background] [--from-token I]</c>:
+/// [--threshold 0.5] [--sign 1|-1] [--seed S] [--upsample nearest|bilinear] [--colour-background] [--from-token I] [--size PX]</c>:
 /// PCA and attention maps of a run's frozen context encoder (no mask). Writes
 /// OUT/&lt;k&gt;-&lt;name&gt;/{original,pca,attention-mean,attention-head&lt;h&gt;[,attention-from&lt;i&gt;]}.png and
 /// OUT/contact-sheet.png (rows = images; columns = original | pca | attention mean).
@@ -34,9 +34,10 @@ public static class VizCommand
         var upsample = new Option<string>("--upsample") { Description = "nearest | bilinear: how token maps are enlarged to the image size.", DefaultValueFactory = _ => "nearest" };
         var colourAll = new Option<bool>("--colour-background") { Description = "Colour every token in the PCA map (no black background)." };
         var fromToken = new Option<int?>("--from-token") { Description = "Also write attention-from<i>.png: where patch i (row-major in the token grid) looks, mean over heads." };
+        var size = new Option<int?>("--size") { Description = "Side of every picture in pixels (default: model.image_size); token maps are enlarged with --upsample." };
         var device = new Option<string?>("--device") { Description = "auto | cpu | cuda (default: the run's)." };
         var command = new Command("viz", "PCA and attention maps of a run's frozen encoder (PNGs and a contact sheet).")
-            { run, checkpoint, images, sample, output, kind, threshold, sign, seed, upsample, colourAll, fromToken, device };
+            { run, checkpoint, images, sample, output, kind, threshold, sign, seed, upsample, colourAll, fromToken, size, device };
         command.SetAction(parsed =>
         {
             string dir = parsed.GetValue(run)!;
@@ -81,7 +82,9 @@ public static class VizCommand
             string outDir = Path.GetFullPath(parsed.GetValue(output)!);
             Directory.CreateDirectory(outDir);
 
-            var settings = new MapSettings(pcaOptions.Threshold, pcaOptions.Sign, ForegroundOnly: !pcaOptions.ColourBackground, Upsample: mode);
+            var settings = new MapSettings(pcaOptions.Threshold, pcaOptions.Sign, ForegroundOnly: !pcaOptions.ColourBackground, Upsample: mode, Size: parsed.GetValue(size));
+            if (settings.Size is { } side && (side < renderer.Options.MinSize || side > renderer.Options.MaxSize))
+                throw new ConfigException($"--size: must be between {renderer.Options.MinSize} and {renderer.Options.MaxSize} pixels, got {side}.");
             RgbPixels Render(MapView view, string image, MapSettings with)
             {
                 var rendered = renderer.RenderPixelsAsync(new MapQuery(directory.Path, used, view, image, ids, with)).GetAwaiter().GetResult();

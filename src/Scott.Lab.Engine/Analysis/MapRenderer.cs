@@ -77,6 +77,13 @@ public sealed record MapRendererOptions
     /// the portal: there a checkpoint is one of the run's own, by name or step, never a path from a request.
     /// </summary>
     public bool AllowCheckpointFolders { get; init; }
+    /// <summary>
+    /// libtorch intra-op threads while rendering (0 = leave libtorch's setting). One by default: map work is many
+    /// small ops, and on a shared 2-core machine a second OpenMP thread made them several times slower (bench maps
+    /// under load: 0.6–0.8 s against 1.6–5.5 s after the model load). libtorch's setting is process-wide; in the
+    /// portal and `scott-lab viz` the maps are the process's only torch work (training runs in worker processes).
+    /// </summary>
+    public int Threads { get; init; } = 1;
 }
 
 /// <summary>
@@ -216,6 +223,7 @@ public sealed class MapRenderer : IDisposable
     {
         if (_models.TryGet(key, out var model)) return model;
         model = _loader(runDirectory, checkpoint);
+        if (Options.Threads > 0) set_num_threads(Options.Threads); // after the load: building a run applies trainer.threads
         Interlocked.Increment(ref _modelLoads);
         _models.Add(key, model);
         return model;
