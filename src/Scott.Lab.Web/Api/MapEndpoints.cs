@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using Scott.Lab.Abstractions.Data;
+using Scott.Lab.Engine.Config;
+using Scott.Lab.Plugins;
 using Scott.Lab.Web.Hosting;
 using Scott.Lab.Web.Maps;
 
@@ -29,16 +32,12 @@ public static class MapEndpoints
                 int count = ParseInt(query, "count", "a number of images from 1 to 1000") ?? 24;
                 int seed = ParseInt(query, "seed", "any whole number") ?? 0;
                 var catalog = await images.DescribeAsync(id, NonEmpty(query["checkpoint"]), count, seed, context.RequestAborted);
-                return Results.Json(new
-                {
-                    images = catalog.Images.Select(i => new { id = i.Id, label = i.Label, className = i.ClassName }),
-                    checkpoints = catalog.Checkpoints,
-                    checkpoint = catalog.Checkpoint,
-                    gridHeight = catalog.GridHeight,
-                    gridWidth = catalog.GridWidth,
-                    imageSize = catalog.ImageSize,
-                    heads = catalog.Heads,
-                }, RunEndpoints.Json);
+                // camelCase: {checkpoint, checkpoints, gridHeight, gridWidth, imageSize, heads, images: [{id, label, className}]}
+                return Results.Json(catalog, RunEndpoints.Json);
+            }
+            catch (Exception e) when (CannotBuild(e))
+            {
+                return Unavailable(id, e);
             }
             catch (MapRequestException e)
             {
@@ -52,6 +51,10 @@ public static class MapEndpoints
             try
             {
                 map = await images.RenderAsync(ParseRequest(id, kind, context.Request.Query), context.RequestAborted);
+            }
+            catch (Exception e) when (CannotBuild(e))
+            {
+                return Unavailable(id, e);
             }
             catch (MapRequestException e)
             {
@@ -90,6 +93,13 @@ public static class MapEndpoints
 
         return app;
     }
+
+    /// <summary>The run exists but cannot be built here: its dataset moved, a plugin is gone, a checkpoint is damaged.</summary>
+    private static bool CannotBuild(Exception e) =>
+        e is ConfigException or PluginException or DatasetException or InvalidOperationException or IOException;
+
+    private static IResult Unavailable(string id, Exception e) =>
+        RunEndpoints.Error(StatusCodes.Status500InternalServerError, $"cannot build run '{id}' for its maps: {e.Message}");
 
     private static IResult Refusal(MapRequestException e) =>
         RunEndpoints.Error(e.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest, e.Message);
