@@ -35,7 +35,8 @@ public static class BenchMapsCommand
             clock.Restart();
             using (TorchSharp.torch.zeros(1)) { } // loads libtorch, once per process: a running portal has paid it
             double torchSeconds = clock.Elapsed.TotalSeconds;
-            using var renderer = new MapRenderer((folder, ckpt) => MapModel.Load(folder, ckpt, catalog, ["trainer.device=auto", "trainer.threads=0"]));
+            using var renderer = new MapRenderer((folder, ckpt) => MapModel.Load(folder, ckpt, catalog, MapModel.SharedProcessOverrides),
+                options: new MapRendererOptions { Threads = 1 }); // as the portal renders
             string? wanted = parsed.GetValue(checkpoint);
 
             async Task<(MapRunInfo Info, RenderedMap[] Maps, double DescribeSeconds)> TabAsync(double threshold)

@@ -69,7 +69,7 @@ public static class VizCommand
             using var renderer = new MapRenderer(
                 (_, folder) => MapModel.FromRun(CliApp.BuildRun(parsed, directory.ConfigFile, overrides), folder),
                 (id, channels) => inputs.TryGetValue(id, out var path) ? Decode(path, channels) : null,
-                new MapRendererOptions { AllowCheckpointFolders = true }); // --checkpoint may name any folder
+                new MapRendererOptions { AllowCheckpointFolders = true, Threads = 1 }); // --checkpoint may name any folder
             var info = renderer.DescribeAsync(directory.Path, used, count ?? 1, parsed.GetValue(seed)).GetAwaiter().GetResult();
             if (count is { } n && info.Images.Count < n)
                 throw new ConfigException($"--sample: the test split has only {info.Images.Count} images.");

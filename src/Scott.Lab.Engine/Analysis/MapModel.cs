@@ -67,6 +67,12 @@ public sealed class MapModel : IDisposable
         }
     }
 
+    /// <summary>
+    /// Config overrides for rendering maps in a shared process (the portal, the benchmark): the run's device when it
+    /// exists here (else the CPU), and libtorch's threads left to the renderer rather than to trainer.threads.
+    /// </summary>
+    public static readonly IReadOnlyList<string> SharedProcessOverrides = ["trainer.device=auto", "trainer.threads=0"];
+
     /// <summary>Builds the run in <paramref name="runDirectory"/> from its config.yaml with the catalog's plugins, then loads <paramref name="checkpoint"/>.</summary>
     public static MapModel Load(string runDirectory, string checkpoint, PluginCatalog catalog, IEnumerable<string>? overrides = null)
     {

@@ -78,12 +78,13 @@ public sealed record MapRendererOptions
     /// </summary>
     public bool AllowCheckpointFolders { get; init; }
     /// <summary>
-    /// libtorch intra-op threads while rendering (0 = leave libtorch's setting). One by default: map work is many
-    /// small ops, and on a shared 2-core machine a second OpenMP thread made them several times slower (bench maps
-    /// under load: 0.6–0.8 s against 1.6–5.5 s after the model load). libtorch's setting is process-wide; in the
-    /// portal and `scott-lab viz` the maps are the process's only torch work (training runs in worker processes).
+    /// libtorch intra-op threads for rendering, set on the torch thread around each model load (0 = leave libtorch's
+    /// setting). The portal and the CLI ask for 1: map work is many small ops, and on a shared 2-core machine a second
+    /// OpenMP thread made them several times slower (bench maps under load: 0.6–0.8 s against 1.6–5.5 s after the
+    /// model load). Part of libtorch's setting (the BLAS threads) is process-wide, so only processes whose torch work
+    /// is the maps should set it (training runs in worker processes).
     /// </summary>
-    public int Threads { get; init; } = 1;
+    public int Threads { get; init; }
 }
 
 /// <summary>
@@ -222,8 +223,9 @@ public sealed class MapRenderer : IDisposable
     private MapModel Model(string runDirectory, string checkpoint, string key)
     {
         if (_models.TryGet(key, out var model)) return model;
+        if (Options.Threads > 0) set_num_threads(Options.Threads); // building a model is many small ops too
         model = _loader(runDirectory, checkpoint);
-        if (Options.Threads > 0) set_num_threads(Options.Threads); // after the load: building a run applies trainer.threads
+        if (Options.Threads > 0) set_num_threads(Options.Threads); // again: building a run applies trainer.threads
         Interlocked.Increment(ref _modelLoads);
         _models.Add(key, model);
         return model;

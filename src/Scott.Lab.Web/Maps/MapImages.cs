@@ -13,15 +13,14 @@ public sealed record MapCatalog(string Checkpoint, IReadOnlyList<string> Checkpo
 /// </summary>
 public sealed class MapImages : IMapImages, IDisposable
 {
-    // The portal renders on whatever device the run names when it exists here; threads are the portal's own.
-    private static readonly string[] PortalOverrides = ["trainer.device=auto", "trainer.threads=0"];
     private readonly RunStore _store;
     private readonly MapRenderer _renderer;
 
     public MapImages(RunStore store, PortalPlugins plugins, MapUploads uploads)
     {
         _store = store;
-        _renderer = new MapRenderer((dir, checkpoint) => MapModel.Load(dir, checkpoint, plugins.Catalog, PortalOverrides), uploads.Read);
+        _renderer = new MapRenderer((dir, checkpoint) => MapModel.Load(dir, checkpoint, plugins.Catalog, MapModel.SharedProcessOverrides), uploads.Read,
+            new MapRendererOptions { Threads = 1 }); // the portal's only torch work: training runs in worker processes
     }
 
     /// <summary>The shared renderer (its cache counters, for tests and the benchmark).</summary>
