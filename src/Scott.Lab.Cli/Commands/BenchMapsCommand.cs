@@ -44,7 +44,10 @@ public static class BenchMapsCommand
                 var describe = Stopwatch.StartNew();
                 MapRunInfo info;
                 try { info = await renderer.DescribeAsync(dir, wanted, count, seed: 0); }
-                catch (MapException e) { throw new ConfigException($"--checkpoint: {e.Message}"); }
+                catch (MapException e) // "checkpoint: ..." names the option without its dashes
+                {
+                    throw new ConfigException(e.Message.StartsWith("checkpoint:", StringComparison.Ordinal) ? "--" + e.Message : $"--run: {e.Message}");
+                }
                 double describeSeconds = describe.Elapsed.TotalSeconds;
                 var ids = info.Images.Select(i => i.Id).ToList();
                 var settings = new MapSettings(Threshold: threshold);
