@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http.Features;
 using Scott.Lab.Abstractions.Data;
 using Scott.Lab.Engine.Config;
 using Scott.Lab.Plugins;
@@ -75,7 +76,15 @@ public static class MapEndpoints
             if (store.Get(id) is null) return RunEndpoints.Error(StatusCodes.Status404NotFound, $"no run '{id}'. GET /api/runs lists the runs.");
             if (!context.Request.HasFormContentType)
                 return RunEndpoints.Error(StatusCodes.Status400BadRequest, "file: send the image as multipart/form-data with one file field (e.g. curl -F file=@cat.jpg).");
-            var form = await context.Request.ReadFormAsync(context.RequestAborted);
+            // Refuse a body larger than an image may be before reading it (the form reader would buffer up to 128 MB).
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+                limit.MaxRequestBodySize = MapUploads.MaxBytes + (64 << 10);
+            IFormCollection form;
+            try { form = await context.Request.ReadFormAsync(context.RequestAborted); }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return RunEndpoints.Error(StatusCodes.Status413PayloadTooLarge, $"file: larger than {MapUploads.MaxBytes >> 20} MB; upload a smaller image.");
+            }
             if (form.Files.Count != 1)
                 return RunEndpoints.Error(StatusCodes.Status400BadRequest, $"file: send exactly one image file, got {form.Files.Count}.");
             var file = form.Files[0];

@@ -180,6 +180,9 @@ public sealed class MapEndpointTests(TinyRunPortal portal) : IClassFixture<TinyR
         var noFile = await portal.Client.PostAsync($"{Maps}/uploads", new StringContent("{}"));
         Assert.Equal(HttpStatusCode.BadRequest, noFile.StatusCode);
         Assert.Contains("multipart/form-data", await noFile.Content.ReadAsStringAsync());
+        var tooLarge = await Upload(new byte[MapUploads.MaxBytes + 1], "huge.png");
+        Assert.Contains(tooLarge.StatusCode, new[] { HttpStatusCode.RequestEntityTooLarge, HttpStatusCode.BadRequest });
+        Assert.Contains("larger than 16 MB", (string)JsonNode.Parse(await tooLarge.Content.ReadAsStringAsync())!["error"]!);
         Assert.Single(Directory.GetFiles(Path.Combine(portal.DataDir, "uploads")));
     }
 
