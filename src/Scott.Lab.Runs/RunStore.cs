@@ -113,6 +113,7 @@ public sealed partial class RunStore : IDisposable
         _metrics.DeleteMany(m => m.RunId == id);
         _evaluations.DeleteMany(e => e.RunId == id);
         _artifacts.DeleteMany(a => a.RunId == id);
+        _db.GetCollection(Comparison.MetricDigests.CollectionName).DeleteMany(Query.EQ("RunId", id));
         return _runs.Delete(id);
     }
 

@@ -36,6 +36,7 @@ public static class ComparisonLoader
     /// <summary>The runs found, in the order asked, and the ids that are not in the store.</summary>
     public static (List<RunData> Runs, List<string> Missing) Load(RunStore store, IEnumerable<string> runIds, int maxPoints = MaxPoints)
     {
+        var digests = new MetricDigests(store);
         var found = new List<RunData>();
         var missing = new List<string>();
         foreach (string id in runIds)
@@ -45,7 +46,7 @@ public static class ComparisonLoader
             {
                 Run = run,
                 Evaluations = store.Evaluations(id).ToList(),
-                Series = Downsample(store.MetricColumns(id), maxPoints),
+                Series = digests.For(run, maxPoints),
             });
         }
         return (found, missing);
