@@ -37,6 +37,9 @@ public sealed record CompareView
     /// <summary>The metric of the parallel-coordinates view: a series (its last value) or <c>eval:&lt;protocol&gt;</c> (top-1); null = the first charted metric.</summary>
     public string? ParallelMetric { get; init; }
 
+    /// <summary>The query keys of a view.</summary>
+    public static readonly string[] Keys = ["runs", "metrics", "x", "smooth", "log", "images", "map", "diff", "pc"];
+
     /// <summary>Parses a query string (with or without the leading '?'); throws <see cref="CompareViewException"/> naming the bad key.</summary>
     public static CompareView Parse(string? query)
     {
@@ -84,19 +87,22 @@ public sealed record CompareView
         };
     }
 
-    /// <summary>The query string (no '?') of this view; default values are left out.</summary>
-    public string ToQuery()
+    /// <summary>
+    /// The query string (no '?') of this view; default values are left out unless <paramref name="full"/> (a share
+    /// link without a query shows the view it was shared with, so a changed view there must say every key).
+    /// </summary>
+    public string ToQuery(bool full = false)
     {
         var parts = new List<string>();
         void Add(string key, string value) => parts.Add(key + "=" + Escape(value));
         if (Runs.Count > 0) Add("runs", string.Join(',', Runs));
         if (Metrics.Count > 0) Add("metrics", string.Join(',', Metrics));
-        if (X != XAxis.Step) Add("x", X.ToString().ToLowerInvariant());
-        if (Smoothing > 0) Add("smooth", Smoothing.ToString("0.###", CultureInfo.InvariantCulture));
-        if (LogScale) Add("log", "1");
+        if (full || X != XAxis.Step) Add("x", X.ToString().ToLowerInvariant());
+        if (full || Smoothing > 0) Add("smooth", Smoothing.ToString("0.###", CultureInfo.InvariantCulture));
+        if (full || LogScale) Add("log", LogScale ? "1" : "0");
         if (Images.Count > 0) Add("images", string.Join(',', Images));
-        if (Map != CompareMapKind.Pca) Add("map", Map.ToString().ToLowerInvariant());
-        if (!DiffOnly) Add("diff", "all");
+        if (full || Map != CompareMapKind.Pca) Add("map", Map.ToString().ToLowerInvariant());
+        if (full || !DiffOnly) Add("diff", DiffOnly ? "only" : "all");
         if (ParallelMetric is not null) Add("pc", ParallelMetric);
         return string.Join('&', parts);
     }

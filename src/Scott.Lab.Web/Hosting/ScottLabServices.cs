@@ -17,6 +17,7 @@ public static class ScottLabServices
         services.AddSingleton<PortalPlugins>();
         services.AddPluginWatcherAndUploads();
         services.AddSingleton<AdminGate>();
+        services.AddSingleton(sp => new Runs.Snapshots.SnapshotStore(sp.GetRequiredService<RunStore>())).AddSingleton<Compare.CompareService>();
         services.AddSingleton<SessionManager>().AddSingleton<IRunLauncher>(sp => sp.GetRequiredService<SessionManager>()).AddHostedService(sp => sp.GetRequiredService<SessionManager>());
         return services;
     }
@@ -25,6 +26,7 @@ public static class ScottLabServices
     {
         app.MapRunEndpoints();
         app.MapPluginEndpoints();
+        app.MapCompareEndpoints();
         return app;
     }
 }
