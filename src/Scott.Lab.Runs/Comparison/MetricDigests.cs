@@ -7,16 +7,17 @@ public sealed class MetricDigest
 {
     public string Id { get; set; } = "";
     public string RunId { get; set; } = "";
-    public DateTime RunUpdatedUtc { get; set; }
     public long RunStep { get; set; }
+    public int RunHistoryCount { get; set; }
     public MetricSeries Series { get; set; } = new();
 }
 
 /// <summary>
 /// Downsampled metrics kept in the store (collection <c>metric_digests</c>, one small document per run and series),
 /// so that a comparison reads a few KB per curve instead of every metrics row: reading 20,000 rows costs LiteDB about
-/// half a second per run, reading its digests a few milliseconds. A digest is stamped with the run's UpdatedUtc and
-/// Step; a run that has moved on since (still training, resumed) gets new digests on its next comparison.
+/// half a second per run, reading its digests a few milliseconds. Only finished runs are digested (a training run's
+/// curves change with every row); a digest is stamped with the run's Step and the length of its status history, so
+/// a run resumed since (which truncates and re-logs rows) is read again, while editing its tags or notes is not.
 /// </summary>
 public sealed class MetricDigests(RunStore store)
 {
@@ -33,15 +34,16 @@ public sealed class MetricDigests(RunStore store)
     /// <summary>The run's downsampled series: from its digests when they are current, else from its rows (and then stored).</summary>
     public List<MetricSeries> For(RunRecord run, int maxPoints = ComparisonLoader.MaxPoints)
     {
+        if (!run.IsFinished) return ComparisonLoader.Downsample(store.MetricColumns(run.Id), maxPoints);
         var stored = _digests.Find(d => d.RunId == run.Id).ToList();
-        if (stored.Count > 0 && stored.All(d => d.RunUpdatedUtc == run.UpdatedUtc && d.RunStep == run.Step && d.Series.Values.Length <= maxPoints))
+        if (stored.Count > 0 && stored.All(d => d.RunStep == run.Step && d.RunHistoryCount == run.History.Count && d.Series.Values.Length <= maxPoints))
             return stored.Select(d => d.Series).OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
 
         var series = ComparisonLoader.Downsample(store.MetricColumns(run.Id), maxPoints);
         _digests.DeleteMany(d => d.RunId == run.Id);
         _digests.InsertBulk(series.Select(s => new MetricDigest
         {
-            Id = $"{run.Id}/{s.Name}", RunId = run.Id, RunUpdatedUtc = run.UpdatedUtc, RunStep = run.Step, Series = s,
+            Id = $"{run.Id}/{s.Name}", RunId = run.Id, RunStep = run.Step, RunHistoryCount = run.History.Count, Series = s,
         }));
         return series;
     }

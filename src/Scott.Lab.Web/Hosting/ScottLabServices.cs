@@ -17,7 +17,7 @@ public static class ScottLabServices
         services.AddSingleton<PortalPlugins>();
         services.AddPluginWatcherAndUploads();
         services.AddSingleton<AdminGate>();
-        services.AddSingleton(sp => new Runs.Snapshots.SnapshotStore(sp.GetRequiredService<RunStore>())).AddSingleton<Compare.CompareService>();
+        services.AddSingleton(sp => new Runs.Snapshots.SnapshotStore(sp.GetRequiredService<RunStore>())).AddSingleton<Compare.CompareService>().AddHostedService<Compare.MetricDigestWarmer>();
         services.AddSingleton<SessionManager>().AddSingleton<IRunLauncher>(sp => sp.GetRequiredService<SessionManager>()).AddHostedService(sp => sp.GetRequiredService<SessionManager>());
         return services;
     }
