@@ -12,32 +12,36 @@ public sealed class MetricColumns
 public sealed partial class RunStore
 {
     /// <summary>
-    /// All of a run's metric rows as columns, for comparisons: through the RunId index, reading raw BSON rather than
-    /// mapping each row to a <see cref="MetricRow"/> (a third faster). Reading documents is still LiteDB's cost
-    /// (tens of µs a row), which is why comparisons keep downsampled digests (<see cref="Comparison.MetricDigests"/>).
+    /// All of a run's metric rows as columns, for comparisons. Walks the primary key range of the run (ids are
+    /// <c>runId/step</c> with a 12-digit step, so the range is in step order) and reads raw BSON in one streaming
+    /// pass: about a quarter of the time of <see cref="Metrics"/>, which maps and holds every row. Reading documents
+    /// is still LiteDB's cost, which is why comparisons keep downsampled digests (<see cref="Comparison.MetricDigests"/>).
     /// </summary>
     public MetricColumns MetricColumns(string runId)
     {
         var raw = _db.GetCollection("metrics");
-        var rows = raw.Find(Query.EQ("RunId", runId)).OrderBy(r => r["Step"].AsInt64).ToList();
-        var steps = new long[rows.Count];
-        var values = new Dictionary<string, double[]>(StringComparer.Ordinal);
-        for (int i = 0; i < rows.Count; i++)
+        var steps = new List<long>();
+        var values = new Dictionary<string, List<double>>(StringComparer.Ordinal);
+        foreach (var row in raw.Find(Query.Between("_id", MetricId(runId, 0), MetricId(runId, 999_999_999_999))))
         {
-            steps[i] = rows[i]["Step"].AsInt64;
-            if (!rows[i].TryGetValue("Values", out var bag) || !bag.IsDocument) continue;
+            // The store's collation ignores case: keep only this run's rows, whatever else the range holds.
+            if (row["RunId"].AsString != runId) continue;
+            int index = steps.Count;
+            steps.Add(row["Step"].AsInt64);
+            if (!row.TryGetValue("Values", out var bag) || !bag.IsDocument) continue;
             foreach (var (name, value) in bag.AsDocument)
             {
-                if (!values.TryGetValue(name, out var column))
-                {
-                    column = new double[rows.Count];
-                    Array.Fill(column, double.NaN);
-                    values[name] = column;
-                }
-                column[i] = value.IsNumber ? value.AsDouble : double.NaN;
+                if (!values.TryGetValue(name, out var column)) values[name] = column = [];
+                while (column.Count < index) column.Add(double.NaN); // rows before this series' first value
+                column.Add(value.IsNumber ? value.AsDouble : double.NaN);
             }
         }
-        return new MetricColumns { Steps = steps, Values = values };
+        var columns = values.ToDictionary(kv => kv.Key, kv =>
+        {
+            while (kv.Value.Count < steps.Count) kv.Value.Add(double.NaN);
+            return kv.Value.ToArray();
+        }, StringComparer.Ordinal);
+        return new MetricColumns { Steps = steps.ToArray(), Values = columns };
     }
 }
 

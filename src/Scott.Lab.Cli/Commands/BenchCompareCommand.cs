@@ -11,8 +11,9 @@ namespace Scott.Lab.Cli.Commands;
 /// <c>scott-lab bench compare [--runs 5] [--points 20000]</c>: seeds a temporary run store with runs of that many
 /// metric rows (8 series each, like a real run's rows) and times what the comparison page does to open: read and
 /// downsample every run's metrics, build the comparison, serialise it to JSON. One JSON line, times in milliseconds:
-/// <c>cold_*</c> is the first build (every metrics row read, digests written), <c>warm_*</c> the median of the
-/// following builds (downsampled digests read from the store, as every later view of finished runs does).
+/// <c>cold_*</c> is the first build (every metrics row read, digests written, code not yet compiled by the JIT),
+/// <c>rows_load_ms</c> reading every row again once warm, <c>warm_*</c> the median of the following builds
+/// (downsampled digests read from the store, as every later view of finished runs does).
 /// </summary>
 public static class BenchCompareCommand
 {
@@ -50,12 +51,17 @@ public static class BenchCompareCommand
                     double total = clock.Elapsed.TotalMilliseconds;
                     samples.Add((load, build, total - load - build, json.Length));
                 }
+                // Steady state of a view that reads every row (runs never digested), once JIT and caches are warm.
+                var rows = Stopwatch.StartNew();
+                ComparisonLoader.Load(store, ids, useDigests: false);
+                double rowsLoad = rows.Elapsed.TotalMilliseconds;
                 var cold = samples[0];
                 var warm = samples.Count > 1 ? samples.Skip(1).OrderBy(s => s.Load + s.Build + s.Json).ElementAt((samples.Count - 1) / 2) : cold;
                 stdout.WriteLine(JsonSerializer.Serialize(new
                 {
                     runs = runCount, points = pointCount, series = Series.Length, points_per_curve = ComparisonLoader.MaxPoints,
                     cold_load_ms = Math.Round(cold.Load, 1), cold_total_ms = Math.Round(cold.Load + cold.Build + cold.Json, 1),
+                    rows_load_ms = Math.Round(rowsLoad, 1),
                     warm_load_ms = Math.Round(warm.Load, 1), warm_build_ms = Math.Round(warm.Build, 1), warm_json_ms = Math.Round(warm.Json, 1),
                     warm_total_ms = Math.Round(warm.Load + warm.Build + warm.Json, 1), json_bytes = warm.Bytes,
                 }));

@@ -33,10 +33,13 @@ public static class ComparisonLoader
     public const int MaxPoints = 1000;
     public const string WallSeconds = "wall_seconds";
 
-    /// <summary>The runs found, in the order asked, and the ids that are not in the store.</summary>
-    public static (List<RunData> Runs, List<string> Missing) Load(RunStore store, IEnumerable<string> runIds, int maxPoints = MaxPoints)
+    /// <summary>
+    /// The runs found, in the order asked, and the ids that are not in the store. Finished runs' series come from
+    /// their digests unless <paramref name="useDigests"/> is false (then every row is read, as for a first view).
+    /// </summary>
+    public static (List<RunData> Runs, List<string> Missing) Load(RunStore store, IEnumerable<string> runIds, int maxPoints = MaxPoints, bool useDigests = true)
     {
-        var digests = new MetricDigests(store);
+        var digests = useDigests ? new MetricDigests(store) : null;
         var found = new List<RunData>();
         var missing = new List<string>();
         foreach (string id in runIds)
@@ -46,7 +49,7 @@ public static class ComparisonLoader
             {
                 Run = run,
                 Evaluations = store.Evaluations(id).ToList(),
-                Series = digests.For(run, maxPoints),
+                Series = digests?.For(run, maxPoints) ?? Downsample(store.MetricColumns(id), maxPoints),
             });
         }
         return (found, missing);

@@ -24,8 +24,8 @@ public sealed class SnapshotStoreTests : IDisposable
     {
         using var store = new RunStore(_dir);
         var run = store.Create(new RunRecord { Name = "frozen", SpecYaml = "model:\n  width: 32\n", Status = RunStatus.Completed });
-        for (int step = 0; step < 1200; step++)
-            store.AppendMetrics(run.Id, step, new Dictionary<string, double> { ["loss"] = 1.0 / (step + 1), ["wall_seconds"] = step * 0.1 });
+        store.AppendMetricRows(run.Id, Enumerable.Range(0, 1200).Select(step =>
+            ((long)step, (IReadOnlyDictionary<string, double>)new Dictionary<string, double> { ["loss"] = 1.0 / (step + 1), ["wall_seconds"] = step * 0.1 })));
         store.AddEvaluation(new EvaluationRecord { RunId = run.Id, Protocol = "linear", Top1 = 0.8 });
         var snapshots = new SnapshotStore(store);
         var (runs, missing) = ComparisonLoader.Load(store, [run.Id]);
