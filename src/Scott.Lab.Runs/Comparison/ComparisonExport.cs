@@ -86,7 +86,7 @@ public static class ComparisonExport
 
         sb.Append("<h2>Metrics</h2><div class=\"charts\">");
         foreach (var chart in comparison.Charts)
-            sb.Append("<div class=\"chart\"><h3>").Append(E(chart.Metric)).Append("</h3>").Append(ComparisonSvg.Chart(chart)).Append("</div>");
+            sb.Append("<div class=\"chart\"><h3>").Append(E(chart.Metric)).Append("</h3>").Append(ComparisonSvg.Chart(chart, comparison.Runs)).Append("</div>");
         sb.Append("</div>");
 
         sb.Append("<h2>Evaluations</h2>");

@@ -13,7 +13,8 @@ public static class ComparisonSvg
 {
     private const int Width = 640, Height = 260, Left = 56, Right = 10, Top = 10, Bottom = 28;
 
-    public static string Chart(MetricChartData chart)
+    /// <summary>One metric's curves; with <paramref name="runs"/>, each curve's tooltip names its run.</summary>
+    public static string Chart(MetricChartData chart, IReadOnlyList<ComparedRun>? runs = null)
     {
         var sb = new StringBuilder();
         sb.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {Width} {Height}\" width=\"100%\" role=\"img\" aria-label=\"{Esc(chart.Metric)}\" data-metric=\"{Esc(chart.Metric)}\" style=\"max-width:{Width}px\">");
@@ -46,7 +47,8 @@ public static class ComparisonSvg
         {
             sb.Append($"<polyline fill=\"none\" stroke=\"{curve.Color}\" stroke-width=\"1.6\" data-run=\"{Esc(curve.RunId)}\" points=\"");
             for (int i = 0; i < curve.X.Length; i++) sb.Append(N(Px(curve.X[i]))).Append(',').Append(N(Py(curve.Y[i]))).Append(' ');
-            sb.Append("\"/>");
+            string name = runs?.FirstOrDefault(r => r.Id == curve.RunId)?.Name ?? curve.RunId;
+            sb.Append("\"><title>").Append(Esc(name)).Append("</title></polyline>");
         }
         sb.Append("</svg>");
         return sb.ToString();
