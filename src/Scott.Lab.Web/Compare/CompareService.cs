@@ -17,7 +17,8 @@ public sealed class CompareService(RunStore store, SnapshotStore snapshots, ISer
 
     public RunStore Store => store;
     public SnapshotStore Snapshots => snapshots;
-    public IMapImages? Maps => services.GetService<IMapImages>();
+    /// <summary>Whether the portal has a map renderer (asked without resolving it: it may be scoped).</summary>
+    public bool MapsAvailable => services.GetService<IServiceProviderIsService>()?.IsService(typeof(IMapImages)) == true;
     public const string MapsUnavailable = "Maps are unavailable: this portal has no map renderer (IMapImages) registered.";
 
     public (List<RunData> Runs, List<string> Missing) LoadLive(IEnumerable<string> runIds) => ComparisonLoader.Load(store, runIds);
@@ -39,7 +40,7 @@ public sealed class CompareService(RunStore store, SnapshotStore snapshots, ISer
         var frozen = new List<FrozenMap>();
         if (view.Images.Count > 0)
         {
-            if (Maps is null) notes.Add(MapsUnavailable + " The snapshot has no maps.");
+            if (!MapsAvailable) notes.Add(MapsUnavailable + " The snapshot has no maps.");
             else
                 foreach (var picture in await RenderAsync(runs.Select(r => r.Run.Id).ToList(), view.Images, cancellationToken))
                 {
@@ -65,7 +66,7 @@ public sealed class CompareService(RunStore store, SnapshotStore snapshots, ISer
     public async Task<(List<MapPicture> Maps, string? Note)> LiveMapPicturesAsync(Comparison comparison, CancellationToken cancellationToken)
     {
         if (comparison.View.Images.Count == 0) return ([], null);
-        if (Maps is null) return ([], MapsUnavailable);
+        if (!MapsAvailable) return ([], MapsUnavailable);
         var rendered = await RenderAsync(comparison.Runs.Select(r => r.Id).ToList(), comparison.View.Images, cancellationToken);
         return (rendered.Where(p => p.Kind == "original" || p.Kind == Kind(comparison.View.Map)).Select(ToPicture).ToList(), null);
     }
@@ -89,7 +90,9 @@ public sealed class CompareService(RunStore store, SnapshotStore snapshots, ISer
 
     private async Task<List<RenderedMap>> RenderAsync(IReadOnlyList<string> runIds, IReadOnlyList<string> images, CancellationToken cancellationToken)
     {
-        var maps = Maps!;
+        // A scope of its own, whether the renderer is registered as a singleton or per scope.
+        using var scope = services.CreateScope();
+        var maps = scope.ServiceProvider.GetRequiredService<IMapImages>();
         var result = new List<RenderedMap>();
         foreach (string runId in runIds)
             foreach (string image in images)
