@@ -103,6 +103,9 @@ public sealed class ShareApiTests : IDisposable
         Assert.Equal(12, _maps.Requests.Count);
         Assert.All(_maps.Requests, r => Assert.Equal(["test-1", "test-2"], r.ImageSet));
         Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync($"/api/share/{token}/maps/{a.Id}/pca/test-9.png")).StatusCode);
+        string html = await anonymous.GetStringAsync($"/api/share/{token}/export.html");
+        Assert.Equal(8, html.Split("data:image/png;base64,").Length - 1); // 2 runs × 2 images × (original + attention)
+        Assert.Contains("doomed-run", html);
 
         Assert.Equal(HttpStatusCode.NoContent, (await Admin().DeleteAsync($"/api/snapshots/{token}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync($"/api/share/{token}")).StatusCode);
