@@ -14,7 +14,7 @@ public sealed partial class RunStore
     /// <summary>
     /// All of a run's metric rows as columns, for comparisons. Walks the primary key range of the run (ids are
     /// <c>runId/step</c> with a 12-digit step, so the range is in step order) and reads raw BSON in one streaming
-    /// pass: about a quarter of the time of <see cref="Metrics"/>, which maps and holds every row. Reading documents
+    /// pass (about two thirds of the time of <see cref="Metrics"/>, which maps every row and holds them all). Reading documents
     /// is still LiteDB's cost, which is why comparisons keep downsampled digests (<see cref="Comparison.MetricDigests"/>).
     /// </summary>
     public MetricColumns MetricColumns(string runId)
