@@ -3,8 +3,6 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using Scott.Lab.Runs;
 using Scott.Lab.Runs.Comparison;
-using Scott.Lab.Runs.Snapshots;
-using Scott.Lab.Web.Compare;
 using Scott.Lab.Web.Components.Compare;
 using Scott.Lab.Web.Maps;
 using Scott.Lab.Web.Tests.Components;
@@ -17,12 +15,7 @@ public sealed class CompareComponentTests : PortalComponentTest
 {
     private readonly FakeMapImages _maps = new();
 
-    public CompareComponentTests()
-    {
-        Services.AddLogging();
-        Services.AddSingleton(new SnapshotStore(Store));
-        Services.AddSingleton<CompareService>();
-    }
+    public CompareComponentTests() => Services.AddCompare(Store);
 
     private Comparison Build(CompareView view, params RunRecord[] runs) =>
         ComparisonBuilder.Build(ComparisonLoader.Load(Store, runs.Select(r => r.Id)).Runs, view);

@@ -1,6 +1,16 @@
+using Microsoft.Extensions.DependencyInjection;
 using Scott.Lab.Runs;
+using Scott.Lab.Runs.Snapshots;
+using Scott.Lab.Web.Compare;
 
 namespace Scott.Lab.Web.Tests.Compare;
+
+public static class CompareTestServices
+{
+    /// <summary>What the comparison pages need beyond PortalComponentTest's services (the portal registers the same).</summary>
+    public static IServiceCollection AddCompare(this IServiceCollection services, RunStore store) =>
+        services.AddLogging().AddSingleton(new SnapshotStore(store)).AddSingleton<CompareService>();
+}
 
 /// <summary>Finished runs written straight into a store (no training): record, metrics rows and evaluations.</summary>
 public static class CompareSeed

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using Scott.Lab.Runs.Comparison;
 using Scott.Lab.Runs.Snapshots;
-using Scott.Lab.Web.Compare;
 using Scott.Lab.Web.Tests.Components;
 using ComparePage = Scott.Lab.Web.Components.Pages.Compare;
 using SnapshotsPage = Scott.Lab.Web.Components.Pages.Snapshots;
@@ -12,12 +11,7 @@ namespace Scott.Lab.Web.Tests.Compare;
 
 public sealed class SnapshotsPageTests : PortalComponentTest
 {
-    public SnapshotsPageTests()
-    {
-        Services.AddLogging();
-        Services.AddSingleton(new SnapshotStore(Store));
-        Services.AddSingleton<CompareService>();
-    }
+    public SnapshotsPageTests() => Services.AddCompare(Store);
 
     [Fact]
     public void ShareFreezesTheViewAndTheSnapshotsPageRevokesIt()
@@ -52,10 +46,8 @@ public sealed class SnapshotsPageBehindTheKeyTests() : PortalComponentTest("http
     [Fact]
     public void WithoutTheKeyTheListIsHiddenAndSharingIsRefused()
     {
-        Services.AddLogging();
-        var snapshots = new SnapshotStore(Store);
-        Services.AddSingleton(snapshots);
-        Services.AddSingleton<CompareService>();
+        Services.AddCompare(Store);
+        var snapshots = Services.GetRequiredService<SnapshotStore>();
         var a = CompareSeed.FinishedRun(Store, "a", 32, 0.7);
         var existing = snapshots.Create("", new CompareView { Runs = [a.Id] }, ComparisonLoader.Load(Store, [a.Id]).Runs, [], []);
 
