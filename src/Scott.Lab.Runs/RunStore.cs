@@ -8,7 +8,7 @@ namespace Scott.Lab.Runs;
 /// takes a machine-wide lock and the file is never held open between operations. Read-modify-write of a run happens
 /// in one transaction (<see cref="Update"/>), so a worker's progress and the portal's cancel cannot overwrite each other.
 /// </summary>
-public sealed class RunStore : IDisposable
+public sealed partial class RunStore : IDisposable
 {
     public const string FileName = "scott-lab.db";
     private readonly LiteDatabase _db;
@@ -113,6 +113,7 @@ public sealed class RunStore : IDisposable
         _metrics.DeleteMany(m => m.RunId == id);
         _evaluations.DeleteMany(e => e.RunId == id);
         _artifacts.DeleteMany(a => a.RunId == id);
+        _db.GetCollection(Comparison.MetricDigests.CollectionName).DeleteMany(Query.EQ("RunId", id));
         return _runs.Delete(id);
     }
 

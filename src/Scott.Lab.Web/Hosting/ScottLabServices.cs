@@ -19,6 +19,7 @@ public static class ScottLabServices
         services.AddPluginWatcherAndUploads();
         services.AddSingleton<AdminGate>();
         services.AddMaps();
+        services.AddSingleton(sp => new Runs.Snapshots.SnapshotStore(sp.GetRequiredService<RunStore>())).AddSingleton<Compare.CompareService>().AddHostedService<Compare.MetricDigestWarmer>();
         services.AddSingleton<SessionManager>().AddSingleton<IRunLauncher>(sp => sp.GetRequiredService<SessionManager>()).AddHostedService(sp => sp.GetRequiredService<SessionManager>());
         return services;
     }
@@ -28,6 +29,7 @@ public static class ScottLabServices
         app.MapRunEndpoints();
         app.MapPluginEndpoints();
         app.MapMapEndpoints();
+        app.MapCompareEndpoints();
         return app;
     }
 }

@@ -133,7 +133,7 @@ public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture
         }
     }
 
-    private static async Task<IPage> NewPageAsync(IBrowser browser)
+    internal static async Task<IPage> NewPageAsync(IBrowser browser)
     {
         var context = await browser.NewContextAsync();
         context.SetDefaultTimeout(15_000);
@@ -144,7 +144,7 @@ public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture
     /// Opens a page and waits until its Blazor circuit has rendered (the first render batch over the WebSocket):
     /// the prerendered HTML has no event handlers, so clicks and typing before that would be lost.
     /// </summary>
-    private static async Task GotoInteractiveAsync(IPage page, string url)
+    internal static async Task GotoInteractiveAsync(IPage page, string url)
     {
         var rendered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnSocket(object? sender, IWebSocket socket)

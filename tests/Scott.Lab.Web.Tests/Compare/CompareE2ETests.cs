@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Scott.Lab.Runs;
+using Scott.Lab.Web.Tests.E2E;
+using Scott.Lab.Web.Tests.Plugins;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace Scott.Lab.Web.Tests.Compare;
+
+/// <summary>
+/// Comparing and sharing in a real browser, against the real portal process. Finished runs are written straight
+/// into the portal's store (shared-mode LiteDB) instead of being trained.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class CompareE2ETests(BrowserPortalFixture fixture, ITestOutputHelper output) : IClassFixture<BrowserPortalFixture>
+{
+    [BrowserFact]
+    public async Task RunsAreComparedSharedAndExportedWithTheirViewInTheUrl()
+    {
+        var (portal, browser) = await fixture.StartAsync();
+        string tag = Guid.NewGuid().ToString("N")[..6];
+        RunRecord a, b;
+        using (var store = new RunStore(portal.DataDir))
+        {
+            a = CompareSeed.FinishedRun(store, $"cmp-{tag}-narrow", 32, 0.71);
+            b = CompareSeed.FinishedRun(store, $"cmp-{tag}-wide", 64, 0.83);
+        }
+        var page = await PortalE2ETests.NewPageAsync(browser);
+        try
+        {
+            // Tick both runs in the list and compare them.
+            await PortalE2ETests.GotoInteractiveAsync(page, portal.BaseUrl + "/runs");
+            await page.GetByTestId("runs-search").FillAsync($"cmp-{tag}");
+            await Expect(page.Locator("[data-testid^=run-row-]")).ToHaveCountAsync(2);
+            await page.GetByTestId($"select-{a.Id}").CheckAsync();
+            await page.GetByTestId($"select-{b.Id}").CheckAsync();
+            await Expect(page.GetByTestId("compare-selected")).ToContainTextAsync("Compare (2)");
+            await page.GetByTestId("compare-selected").ClickAsync();
+            await page.WaitForURLAsync(new Regex($@"/compare\?runs={a.Id},{b.Id}$"));
+            await Expect(page.Locator("[data-testid=compare-chart-loss] polyline")).ToHaveCountAsync(2);
+            await Expect(page.GetByTestId("diff-row-model.width")).ToBeVisibleAsync();
+            await Expect(page.GetByTestId("eval-0-1")).ToHaveAttributeAsync("data-best", "true");
+            await Task.Delay(300); // the interactive circuit of the new page
+
+            // Smoothing and a second metric: both land in the URL.
+            await page.GetByTestId("compare-smoothing").EvaluateAsync("el => { el.value = '0.6'; el.dispatchEvent(new Event('change', { bubbles: true })); }");
+            await page.WaitForURLAsync(new Regex(@"smooth=0\.6"));
+            await page.GetByTestId("metric-lr").CheckAsync();
+            await page.WaitForURLAsync(new Regex(@"metrics=loss,lr"));
+            await Expect(page.Locator("[data-testid=compare-chart-lr] polyline")).ToHaveCountAsync(2);
+            string url = page.Url;
+            Assert.Contains("smooth=0.6", url);
+
+            // The copied URL in a fresh browser context shows the same view.
+            var fresh = await PortalE2ETests.NewPageAsync(browser);
+            try
+            {
+                await PortalE2ETests.GotoInteractiveAsync(fresh, url);
+                await Expect(fresh.GetByTestId("compare-smoothing-value")).ToHaveTextAsync("0.60");
+                await Expect(fresh.GetByTestId("metric-lr")).ToBeCheckedAsync();
+                await Expect(fresh.GetByTestId("metric-loss")).ToBeCheckedAsync();
+                await Expect(fresh.Locator("[data-testid=compare-chart-lr] polyline")).ToHaveCountAsync(2);
+                Assert.Equal(await page.Locator("[data-testid=compare-chart-loss] svg").InnerHTMLAsync(),
+                             await fresh.Locator("[data-testid=compare-chart-loss] svg").InnerHTMLAsync());
+            }
+            finally { await fresh.Context.CloseAsync(); }
+
+            // Share: the link opens in a context that never saw this portal (no admin key, no session).
+            await page.GetByTestId("share-title").FillAsync($"Width sweep {tag}");
+            await page.GetByTestId("share").ClickAsync();
+            string shareUrl = (await page.GetByTestId("share-link").GetAttributeAsync("href"))!;
+            Assert.Matches(@"/share/[A-Za-z0-9_-]{22}$", shareUrl);
+            var outsider = await PortalE2ETests.NewPageAsync(browser);
+            try
+            {
+                await PortalE2ETests.GotoInteractiveAsync(outsider, shareUrl);
+                await Expect(outsider.GetByTestId("share-title")).ToHaveTextAsync($"Width sweep {tag}");
+                await Expect(outsider.Locator("[data-testid=compare-chart-lr] polyline")).ToHaveCountAsync(2);
+                await Expect(outsider.GetByTestId("compare-smoothing-value")).ToHaveTextAsync("0.60");
+                await Expect(outsider.GetByTestId("share")).ToHaveCountAsync(0);
+                await Expect(outsider.GetByTestId($"remove-run-{a.Id}")).ToHaveCountAsync(0);
+            }
+            finally { await outsider.Context.CloseAsync(); }
+
+            // The exported HTML opens from file:// with its charts.
+            string query = new Uri(url).Query;
+            using var http = new HttpClient();
+            string html = await http.GetStringAsync(portal.BaseUrl + "/api/compare/export.html" + query);
+            string folder = TempFolder.Create("e2e-export");
+            string file = Path.Combine(folder, "comparison.html");
+            await File.WriteAllTextAsync(file, html);
+            var offline = await PortalE2ETests.NewPageAsync(browser);
+            try
+            {
+                await offline.Context.SetOfflineAsync(true);
+                await offline.GotoAsync(new Uri(file).AbsoluteUri);
+                await Expect(offline.Locator("svg")).ToHaveCountAsync(2);
+                await Expect(offline.Locator("svg polyline")).ToHaveCountAsync(4);
+                await Expect(offline.Locator("td.best")).Not.ToHaveCountAsync(0);
+            }
+            finally
+            {
+                await offline.Context.CloseAsync();
+                TempFolder.TryDelete(folder);
+            }
+        }
+        catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+        {
+            throw new Exception($"{e.Message}\nportal output:\n{portal.OutputTail}", e);
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+
+    /// <summary>Not a timing assertion: logs how long five runs of 20,000 metric rows take to open, cold and warm.</summary>
+    [BrowserFact]
+    public async Task FiveLongRunsOpenAndTheLoadTimeIsLogged()
+    {
+        var (portal, browser) = await fixture.StartAsync();
+        var ids = new List<string>();
+        using (var store = new RunStore(portal.DataDir))
+            for (int r = 0; r < 5; r++)
+            {
+                var run = store.Create(new RunRecord { Name = $"long-{r}", Status = RunStatus.Completed, TotalSteps = 20_000, Step = 20_000, SpecYaml = $"model:\n  width: {32 * (r + 1)}\n" });
+                store.AppendMetricRows(run.Id, Enumerable.Range(0, 20_000).Select(s => ((long)s, (IReadOnlyDictionary<string, double>)new Dictionary<string, double>
+                {
+                    ["loss"] = 2.0 / (1 + s / 500.0) + r * 0.01, ["lr"] = 1e-3, ["wall_seconds"] = s * 0.5, ["health/std"] = 0.9,
+                })));
+                ids.Add(run.Id);
+            }
+        var page = await PortalE2ETests.NewPageAsync(browser);
+        try
+        {
+            foreach (string pass in new[] { "cold", "warm" })
+            {
+                var clock = Stopwatch.StartNew();
+                await page.GotoAsync($"{portal.BaseUrl}/compare?runs={string.Join(',', ids)}");
+                await Expect(page.Locator("[data-testid=compare-chart-loss] polyline")).ToHaveCountAsync(5, new() { Timeout = 60_000 });
+                output.WriteLine($"compare page, 5 runs × 20,000 rows, {pass}: {clock.ElapsedMilliseconds} ms to the drawn charts");
+            }
+            // Downsampled on the server: no polyline carries more than ComparisonLoader.MaxPoints points.
+            string points = (await page.Locator("[data-testid=compare-chart-loss] polyline").First.GetAttributeAsync("points"))!;
+            Assert.InRange(points.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length, 100, Runs.Comparison.ComparisonLoader.MaxPoints);
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System.Collections.Concurrent;
+using Scott.Lab.Web.Maps;
+using SkiaSharp;
+
+namespace Scott.Lab.Web.Tests.Compare;
+
+/// <summary>
+/// A map renderer for the comparison tests: small real PNGs (SkiaSharp), one flat colour per (run, kind, image), so a
+/// test can tell which picture it got. Images named "missing-*" are refused the way the real renderer refuses.
+/// </summary>
+public sealed class FakeMapImages : IMapImages
+{
+    public const int Size = 8;
+    public ConcurrentBag<MapRequest> Requests { get; } = [];
+
+    public Task<MapImage> RenderAsync(MapRequest request, CancellationToken cancellationToken = default)
+    {
+        Requests.Add(request);
+        if (request.Image.StartsWith("missing", StringComparison.Ordinal))
+            throw new MapRequestException($"no image '{request.Image}' in the dataset", notFound: true);
+        return Task.FromResult(new MapImage(Png(ColorOf(request.RunId, request.Kind, request.Image)), Size, Size, 2, 2));
+    }
+
+    public static SKColor ColorOf(string runId, MapKind kind, string image)
+    {
+        int hash = StringComparer.Ordinal.GetHashCode($"{runId}|{kind}|{image}");
+        return new SKColor((byte)hash, (byte)(hash >> 8), (byte)(hash >> 16));
+    }
+
+    public static byte[] Png(SKColor color)
+    {
+        using var bitmap = new SKBitmap(Size, Size);
+        bitmap.Erase(color);
+        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+
+    /// <summary>The colour of a PNG's top-left pixel.</summary>
+    public static SKColor PixelOf(byte[] png)
+    {
+        using var bitmap = SKBitmap.Decode(png);
+        return bitmap.GetPixel(0, 0);
+    }
+}
