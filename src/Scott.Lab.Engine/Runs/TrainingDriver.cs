@@ -62,7 +62,9 @@ public sealed class TrainingDriver(AssembledRun run, RunDirectory directory, ITr
         long step = start;
         for (; step < stop; step++)
         {
-            bool log = (step + 1) % trainerOptions.LogEvery == 0 || step == stop - 1;
+            // Once the wall-clock budget is spent, this step is the last: it is logged and checkpointed like a final step.
+            bool budgetSpent = budget is { } limit && wall.Elapsed >= limit;
+            bool log = (step + 1) % trainerOptions.LogEvery == 0 || step == stop - 1 || budgetSpent;
             var result = trainer.Step(step, withMetrics: log);
             losses.Add(result.Loss);
             intervalLoss += result.Loss;
@@ -103,9 +105,9 @@ public sealed class TrainingDriver(AssembledRun run, RunDirectory directory, ITr
                 step++;
                 break;
             }
-            if (budget is { } limit && wall.Elapsed >= limit && step + 1 < stop)
+            if (budgetSpent)
             {
-                budgetReached = true;
+                budgetReached = step + 1 < stop;
                 step++;
                 break;
             }
