@@ -17,6 +17,15 @@ public abstract class EncoderModule : nn.Module<Tensor, Tensor?, Tensor>
     public int NumTokens => GridHeight * GridWidth;
     public abstract int EmbedDim { get; }
     public abstract long ForwardFlopsPerImage { get; }
+
+    /// <summary>
+    /// MAE style: the tokenizer still sees the keep-mask (so visible tokens cannot depend on masked pixels), then the
+    /// masked tokens are dropped and only the visible ones go through the transformer. Every row of
+    /// <paramref name="keepMask"/> must keep the same number K of tokens; returns (B, K, D) in increasing token order
+    /// (see <see cref="Masking.VisibleTokens"/>). Encoders that cannot drop tokens throw <see cref="NotSupportedException"/>.
+    /// </summary>
+    public virtual Tensor ForwardVisible(Tensor images, Tensor keepMask) =>
+        throw new NotSupportedException($"{GetType().Name} cannot drop masked tokens; use an objective that replaces them (forward with a keep-mask).");
 }
 
 /// <summary>A stack of transformer blocks of the run's width, heads and FFN type: (B, N, D) to (B, N, D).</summary>

@@ -32,7 +32,9 @@ public readonly record struct StepInfo(long Step, long TotalSteps);
 /// <param name="NumClasses">Classes of the dataset (0 when unknown); for supervised objectives and probes.</param>
 /// <param name="Seed">Run seed. Derive per-step randomness with <see cref="StepSeed.For"/> so that a resumed run
 /// draws exactly what an uninterrupted one would.</param>
-public sealed record ObjectiveContext(IModelFactory Models, long TotalSteps, int NumClasses, int Seed);
+/// <param name="ImageSize">Side in pixels of the square views (0 when unknown); for pixel-reconstruction heads.</param>
+/// <param name="InChannels">Channels of the views (0 when unknown); for pixel-reconstruction heads.</param>
+public sealed record ObjectiveContext(IModelFactory Models, long TotalSteps, int NumClasses, int Seed, int ImageSize = 0, int InChannels = 0);
 
 /// <summary>
 /// A training objective. It registers every module it trains or keeps (the encoder, predictor, EMA target,

@@ -38,6 +38,7 @@ public static class CliApp
             BenchCommand.Create(stdout, stderr),
             DatasetsCommand.Create(stdout),
             WorkerCommand.Create(stdout, stderr),
+            SweepCommand.Create(stdout, stderr),
         };
         try
         {

@@ -74,7 +74,7 @@ public static class TrainCommand
             }
             line.Finish();
             recorder.Finish(summary);
-            stdout.WriteLine($"{(summary.Cancelled ? "stopped" : "done")}: {summary.Steps}/{summary.TotalSteps} steps, " +
+            stdout.WriteLine($"{(summary.Cancelled ? "stopped" : "done")}: {summary.Steps}/{summary.TotalSteps} steps{(summary.BudgetReached ? $" (time budget trainer.max_minutes={runConfig.Trainer.MaxMinutes} reached)" : "")}, " +
                              $"loss {summary.FirstLoss:F4} -> {summary.LastLoss:F4}, {summary.ImagesPerSecond:F0} img/s, {summary.WallSeconds:F1} s. " +
                              $"Summary: {directory.SummaryFile}" + (summary.Cancelled ? $". Continue with: scott-lab train --resume --run-dir {directory.Path}" : ""));
             return 0;

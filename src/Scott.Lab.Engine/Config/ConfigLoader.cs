@@ -28,8 +28,23 @@ public static class ConfigLoader
         if (!File.Exists(path)) throw new ConfigException($"config file not found: {Path.GetFullPath(path)}");
         var tree = ParseYaml(File.ReadAllText(path), path) as JsonObject
                    ?? throw new ConfigException($"{path}: the top level must be a mapping (dataset:, tokenizer:, objective:, model:, optimizer:, trainer:)");
-        foreach (var assignment in overrides ?? []) ApplyOverride(tree, assignment);
+        // Plugin switches go first (a stable sort), so that options given with --set survive in any order.
+        foreach (var assignment in (overrides ?? []).OrderBy(a => PluginSwitched(a) is null ? 1 : 0))
+        {
+            if (PluginSwitched(assignment) is { } section && tree[section] is JsonObject selection &&
+                selection["id"]?.ToString() is { } current && current != ParseYaml(assignment[(assignment.IndexOf('=') + 1)..], assignment)?.ToString())
+                selection.Remove("options"); // the preset's options belong to the plugin being replaced
+            ApplyOverride(tree, assignment);
+        }
         return tree;
+    }
+
+    /// <summary>The section (dataset, tokenizer, objective) whose plugin <c>--set section.id=...</c> chooses, else null.</summary>
+    private static string? PluginSwitched(string assignment)
+    {
+        int eq = assignment.IndexOf('=');
+        string key = eq > 0 ? assignment[..eq].Trim() : "";
+        return key is "dataset.id" or "tokenizer.id" or "objective.id" ? key[..key.IndexOf('.')] : null;
     }
 
     /// <summary>A config tree from YAML text (e.g. a stored run's resolved spec); <paramref name="source"/> names it in errors.</summary>

@@ -80,6 +80,9 @@ public sealed class TrainerOptions
     [AllowedValues("auto", "cpu", "cuda"), Description("auto picks CUDA when available, else the CPU.")]
     public string Device { get; set; } = "auto";
 
+    [Range(0.0, 1_000_000.0, MinimumIsExclusive = true), Description("Wall-clock budget: stop cleanly, with a checkpoint, after this many minutes of training (per invocation; the schedule still spans the whole run).")]
+    public double? MaxMinutes { get; set; }
+
     [Range(0, int.MaxValue), Description("Save a checkpoint every N steps (0: only at the end).")]
     public int CheckpointEvery { get; set; } = 1000;
 

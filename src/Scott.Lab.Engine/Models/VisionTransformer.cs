@@ -1,3 +1,4 @@
+using Scott.Lab.Abstractions.Masking;
 using Scott.Lab.Abstractions.Models;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -55,6 +56,18 @@ public sealed class VisionTransformer : EncoderModule
     {
         using var scope = torch.NewDisposeScope();
         var x = Embed(images, keepMask);
+        foreach (var block in blocks) x = block.forward(x);
+        return DropRegisters(x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Only the visible tokens go through the blocks (MAE); see <see cref="EncoderModule.ForwardVisible"/>.</summary>
+    public override Tensor ForwardVisible(Tensor images, Tensor keepMask)
+    {
+        using var scope = torch.NewDisposeScope();
+        var tokens = tokenizer.forward(images, keepMask) + pos_embed;
+        var x = VisibleTokens.Gather(tokens, VisibleTokens.Indices(keepMask.to(tokens.device)));
+        if (registers is not null) x = torch.cat(new[] { registers.expand(x.shape[0], -1, -1), x }, 1);
+        x = pos_drop.forward(x);
         foreach (var block in blocks) x = block.forward(x);
         return DropRegisters(x).MoveToOuterDisposeScope();
     }

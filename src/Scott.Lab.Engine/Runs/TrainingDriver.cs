@@ -7,7 +7,11 @@ namespace Scott.Lab.Engine.Runs;
 public sealed record TrainingProgress(long Step, long TotalSteps, double Loss, double LearningRate, double ImagesPerSecond, TimeSpan Eta, string? Warning);
 
 /// <summary>How a run ended (this invocation).</summary>
-public sealed record TrainingSummary(long Steps, long TotalSteps, double FirstLoss, double LastLoss, double ImagesPerSecond, double WallSeconds, long ResumedFrom, bool Cancelled);
+public sealed record TrainingSummary(long Steps, long TotalSteps, double FirstLoss, double LastLoss, double ImagesPerSecond, double WallSeconds, long ResumedFrom, bool Cancelled)
+{
+    /// <summary>True when trainer.max_minutes ended the run before its last step.</summary>
+    public bool BudgetReached { get; init; }
+}
 
 /// <summary>
 /// Hears what a run records besides its folder (e.g. the run store): each metrics row as logged to metrics.jsonl
@@ -52,12 +56,15 @@ public sealed class TrainingDriver(AssembledRun run, RunDirectory directory, ITr
         var interval = Stopwatch.StartNew();
         long intervalStart = start, lastSaved = start;
         double intervalLoss = 0;
-        bool cancelled = false;
+        bool cancelled = false, budgetReached = false;
+        var budget = trainerOptions.MaxMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : (TimeSpan?)null;
         string? warning = null;
         long step = start;
         for (; step < stop; step++)
         {
-            bool log = (step + 1) % trainerOptions.LogEvery == 0 || step == stop - 1;
+            // Once the wall-clock budget is spent, this step is the last: it is logged and checkpointed like a final step.
+            bool budgetSpent = budget is { } limit && wall.Elapsed >= limit;
+            bool log = (step + 1) % trainerOptions.LogEvery == 0 || step == stop - 1 || budgetSpent;
             var result = trainer.Step(step, withMetrics: log);
             losses.Add(result.Loss);
             intervalLoss += result.Loss;
@@ -98,16 +105,22 @@ public sealed class TrainingDriver(AssembledRun run, RunDirectory directory, ITr
                 step++;
                 break;
             }
+            if (budgetSpent)
+            {
+                budgetReached = step + 1 < stop;
+                step++;
+                break;
+            }
         }
         if (step != lastSaved || start == step)
         {
             string saved = trainer.SaveCheckpoint(checkpoints, step);
             sink?.OnCheckpoint(step, saved);
         }
-        return WriteSummary(step, losses, firstLoss, wall, start, cancelled);
+        return WriteSummary(step, losses, firstLoss, wall, start, cancelled, budgetReached);
     }
 
-    private TrainingSummary WriteSummary(long steps, List<double> losses, double? firstLoss, Stopwatch wall, long start, bool cancelled)
+    private TrainingSummary WriteSummary(long steps, List<double> losses, double? firstLoss, Stopwatch wall, long start, bool cancelled, bool budgetReached = false)
     {
         // The first and last losses are means over a short window (up to 10 steps), so one noisy batch can't decide them.
         int window = Math.Clamp(losses.Count / 10, 1, 10);
@@ -115,7 +128,7 @@ public sealed class TrainingDriver(AssembledRun run, RunDirectory directory, ITr
         double last = losses.Count > 0 ? losses.TakeLast(window).Average() : double.NaN;
         double seconds = wall.Elapsed.TotalSeconds;
         var summary = new TrainingSummary(steps, run.TotalSteps, first, last,
-            (steps - start) * run.Config.Trainer.BatchSize / Math.Max(1e-9, seconds), seconds, start, cancelled);
+            (steps - start) * run.Config.Trainer.BatchSize / Math.Max(1e-9, seconds), seconds, start, cancelled) { BudgetReached = budgetReached };
         directory.WriteJson(directory.SummaryFile, summary);
         return summary;
     }

@@ -72,7 +72,7 @@ public static class RunBuilder
             torch.manual_seed(config.Trainer.Seed);
             var models = new ModelFactory(CreateTokenizer, config.Model);
             ObjectiveModule objective;
-            try { objective = objectivePlugin.Create(objectiveOptions, new ObjectiveContext(models, totalSteps, dataset.ClassNames.Count, config.Trainer.Seed)); }
+            try { objective = objectivePlugin.Create(objectiveOptions, new ObjectiveContext(models, totalSteps, dataset.ClassNames.Count, config.Trainer.Seed, config.Model.ImageSize, dataset.Channels)); }
             catch (ArgumentException e) { throw new ConfigException($"objective: {e.Message}"); }
             objective.to(device);
 

@@ -1,0 +1,15 @@
+using Scott.Lab.Abstractions.Objectives;
+using Scott.Lab.Abstractions.Plugins;
+
+namespace Scott.Lab.Objectives.Byol;
+
+public sealed class ByolPlugin : PluginBase<ByolOptions>, IObjectivePlugin
+{
+    public override string Id => "byol";
+    public override string DisplayName => "BYOL";
+    public override string Description =>
+        "Distillation with an EMA teacher: an online encoder, projector and predictor regress the target network's projection of the other view (cosine momentum schedule, no negatives).";
+    public override PluginKind Kind => PluginKind.Objective;
+
+    public ObjectiveModule Create(object? options, ObjectiveContext context) => new ByolObjective(Typed(options), context);
+}

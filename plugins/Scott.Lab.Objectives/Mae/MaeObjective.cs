@@ -1,0 +1,92 @@
+using Scott.Lab.Abstractions.Masking;
+using Scott.Lab.Abstractions.Models;
+using Scott.Lab.Abstractions.Objectives;
+using Scott.Lab.Objectives.Common;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Scott.Lab.Objectives.Mae;
+
+/// <summary>
+/// MAE: the encoder sees the visible patches only (<see cref="EncoderModule.ForwardVisible"/>); a light decoder gets
+/// the encoded visible tokens back in place, a learned mask token elsewhere and the position embedding, and a linear
+/// head predicts every patch's pixels. MSE on the masked patches only, against per-patch normalised pixels.
+/// </summary>
+public sealed class MaeObjective : ObjectiveModule
+{
+    private readonly EncoderModule encoder;
+    private readonly Linear decoder_embed;
+    private readonly Parameter decoder_mask_token;
+    private readonly TransformerModule decoder;
+    private readonly LayerNorm decoder_norm;
+    private readonly Linear pixel_head;
+    private readonly MaeOptions _options;
+    private readonly TokenMaskGenerator _masks;
+    private readonly int _seed;
+
+    public MaeObjective(MaeOptions options, ObjectiveContext context) : base("Mae")
+    {
+        _options = OptionsCheck.Validated(options);
+        _seed = context.Seed;
+        var models = context.Models;
+        int width = models.EmbedDim;
+        encoder = models.CreateEncoder();
+        decoder_embed = nn.Linear(width, width);
+        decoder_mask_token = nn.Parameter(zeros(1, 1, width));
+        decoder = models.CreateTransformer(options.DecoderDepth, addPositionEmbedding: true);
+        decoder_norm = nn.LayerNorm(width);
+        pixel_head = nn.Linear(width, PixelTargets.ValuesPerPatch(context, encoder.GridHeight, encoder.GridWidth, "mae"));
+        using (no_grad())
+        {
+            foreach (var linear in new[] { decoder_embed, pixel_head })
+            {
+                WeightInit.TruncatedNormal_(linear.weight!, 0.02);
+                nn.init.zeros_(linear.bias!);
+            }
+            WeightInit.TruncatedNormal_(decoder_mask_token, 0.02);
+        }
+        _masks = new TokenMaskGenerator(encoder.GridHeight, encoder.GridWidth, options.MaskRatio, options.MaskMode, _seed);
+        RegisterComponents();
+    }
+
+    public override EncoderModule Encoder => encoder;
+    public override ViewRequest Views => new(1, SharedGeometry: false);
+
+    /// <summary>
+    /// The encoder's cost scaled by the visible share (approximate: the tokenizer still runs on the whole image,
+    /// attention is quadratic), plus decoder and heads; all trained (3× forward).
+    /// </summary>
+    public override long TrainFlopsPerImage
+    {
+        get
+        {
+            long d = encoder.EmbedDim, n = encoder.NumTokens;
+            long visibleEncoder = encoder.ForwardFlopsPerImage * _masks.KeepCount / n;
+            long headOutputs = pixel_head.weight!.shape[0];
+            return 3 * (visibleEncoder + 2 * _masks.KeepCount * d * d + decoder.ForwardFlopsPerImage + 2 * n * d * headOutputs);
+        }
+    }
+
+    public override ObjectiveOutput Forward(TrainingBatch batch, StepInfo step)
+    {
+        var view = batch.Views[0];
+        long batchSize = view.shape[0];
+        _masks.Reseed(StepSeed.For(_seed, step.Step, stream: 3));
+        var keep = _masks.Next((int)batchSize, view.device);
+        var visible = VisibleTokens.Indices(keep);
+
+        var latent = encoder.ForwardVisible(view, keep); // (B, K, D)
+        var embedded = decoder_embed.forward(latent);
+        var full = VisibleTokens.Scatter(decoder_mask_token.expand(batchSize, encoder.NumTokens, -1), visible, embedded);
+        var decoded = decoder_norm.forward(decoder.forward(full));
+
+        var target = PixelTargets.Patchify(view, encoder.GridHeight, encoder.GridWidth);
+        if (_options.NormalizeTargets) target = PixelTargets.NormalizePerPatch(target);
+        var predicted = pixel_head.forward(decoded);
+        var loss = PixelTargets.MaskedLoss(predicted, target, keep, absolute: false);
+        var metrics = new Dictionary<string, Tensor> { ["mask/visible_fraction"] = keep.mean() };
+        // The probe sees the mean of the visible tokens: what the encoder computed anyway (no extra forward pass).
+        return new ObjectiveOutput(loss, metrics) { Features = Pooling.Mean(latent).detach() };
+    }
+}

@@ -1,0 +1,15 @@
+using Scott.Lab.Abstractions.Objectives;
+using Scott.Lab.Abstractions.Plugins;
+
+namespace Scott.Lab.Objectives.Mae;
+
+public sealed class MaePlugin : PluginBase<MaeOptions>, IObjectivePlugin
+{
+    public override string Id => "mae";
+    public override string DisplayName => "MAE";
+    public override string Description =>
+        "Pixel reconstruction: the encoder sees only the visible patches, a light decoder predicts the masked patches' per-patch normalised pixels (MSE on masked patches only).";
+    public override PluginKind Kind => PluginKind.Objective;
+
+    public ObjectiveModule Create(object? options, ObjectiveContext context) => new MaeObjective(Typed(options), context);
+}

@@ -1,0 +1,15 @@
+using Scott.Lab.Abstractions.Objectives;
+using Scott.Lab.Abstractions.Plugins;
+
+namespace Scott.Lab.Objectives.SimClr;
+
+public sealed class SimClrPlugin : PluginBase<SimClrOptions>, IObjectivePlugin
+{
+    public override string Id => "simclr";
+    public override string DisplayName => "SimCLR";
+    public override string Description =>
+        "Contrastive: two independently augmented views of an image attract, every other view in the batch repels (NT-Xent on projected, mean-pooled tokens).";
+    public override PluginKind Kind => PluginKind.Objective;
+
+    public ObjectiveModule Create(object? options, ObjectiveContext context) => new SimClrObjective(Typed(options), context);
+}

@@ -1,0 +1,58 @@
+using Scott.Lab.Abstractions.Masking;
+using Scott.Lab.Abstractions.Models;
+using Scott.Lab.Abstractions.Objectives;
+using Scott.Lab.Objectives.Common;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Scott.Lab.Objectives.SimMim;
+
+/// <summary>
+/// SimMIM: the encoder gets the keep-mask, as MIM-JEPA's context encoder does (the tokenizer zeroes masked pixels and
+/// the encoder puts its learned mask token in their place, so every tokenizer works, SCOTT included); a linear head
+/// predicts each token's patch of pixels, and the loss (L1 by default) counts the masked patches only.
+/// </summary>
+public sealed class SimMimObjective : ObjectiveModule
+{
+    private readonly EncoderModule encoder;
+    private readonly Linear pixel_head;
+    private readonly SimMimOptions _options;
+    private readonly TokenMaskGenerator _masks;
+    private readonly int _seed;
+
+    public SimMimObjective(SimMimOptions options, ObjectiveContext context) : base("SimMim")
+    {
+        _options = OptionsCheck.Validated(options);
+        _seed = context.Seed;
+        encoder = context.Models.CreateEncoder();
+        pixel_head = nn.Linear(encoder.EmbedDim, PixelTargets.ValuesPerPatch(context, encoder.GridHeight, encoder.GridWidth, "simmim"));
+        using (no_grad())
+        {
+            WeightInit.TruncatedNormal_(pixel_head.weight!, 0.02);
+            nn.init.zeros_(pixel_head.bias!);
+        }
+        _masks = new TokenMaskGenerator(encoder.GridHeight, encoder.GridWidth, options.MaskRatio, options.MaskMode, _seed);
+        RegisterComponents();
+    }
+
+    public override EncoderModule Encoder => encoder;
+    public override ViewRequest Views => new(1, SharedGeometry: false);
+
+    public override long TrainFlopsPerImage => 3 * (encoder.ForwardFlopsPerImage + 2L * encoder.NumTokens * encoder.EmbedDim * pixel_head.weight!.shape[0]);
+
+    public override ObjectiveOutput Forward(TrainingBatch batch, StepInfo step)
+    {
+        var view = batch.Views[0];
+        _masks.Reseed(StepSeed.For(_seed, step.Step, stream: 3));
+        var keep = _masks.Next((int)view.shape[0], view.device);
+        var tokens = encoder.forward(view, keep);
+
+        var target = PixelTargets.Patchify(view, encoder.GridHeight, encoder.GridWidth);
+        if (_options.NormalizeTargets) target = PixelTargets.NormalizePerPatch(target);
+        var loss = PixelTargets.MaskedLoss(pixel_head.forward(tokens), target, keep, absolute: _options.Loss == "l1");
+        var metrics = new Dictionary<string, Tensor> { ["mask/visible_fraction"] = keep.mean() };
+        // The probe sees the mean of the visible tokens (the mask token's positions say little about the image).
+        return new ObjectiveOutput(loss, metrics) { Features = Pooling.MeanVisible(tokens, keep).detach() };
+    }
+}
