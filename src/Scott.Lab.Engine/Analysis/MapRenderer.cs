@@ -360,8 +360,12 @@ public sealed class MapRenderer : IDisposable
         return pixels.shape[3] == 1 ? pixels.expand(-1, -1, -1, 3).contiguous() : pixels.contiguous();
     }
 
+    // The DI container may dispose one instance twice (registered as itself and as its interface): only the first counts.
+    private int _disposed;
+
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try { _ = ClearAsync().Wait(TimeSpan.FromSeconds(30)); }
         catch (AggregateException) { } // a model that fails to dispose must not stop the shutdown
         catch (ObjectDisposedException) { }

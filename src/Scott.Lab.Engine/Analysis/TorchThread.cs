@@ -54,8 +54,11 @@ public sealed class TorchThread : IDisposable
     }
 
     /// <summary>Finishes the queued work, then stops the thread.</summary>
+    private int _disposed;
+
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _work.CompleteAdding();
         if (!IsCurrent) _thread.Join(TimeSpan.FromSeconds(30));
         _work.Dispose();

@@ -173,6 +173,17 @@ public sealed class MapRendererTests : IDisposable
     }
 
     [Fact]
+    public async Task Disposing_twice_is_harmless_and_a_disposed_renderer_refuses_work()
+    {
+        // The portal registers one renderer owner under two service types, so the container disposes it twice.
+        var renderer = Renderer();
+        await renderer.RenderAsync(Query(MapView.Attention, "test-0"));
+        renderer.Dispose();
+        renderer.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => renderer.RenderAsync(Query(MapView.Pca, "test-1")));
+    }
+
+    [Fact]
     public async Task Attention_from_a_token_is_that_tokens_row_and_differs_from_the_attention_received()
     {
         using var renderer = Renderer();
