@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Scott.Lab.Cli.Commands;
@@ -196,5 +197,26 @@ public sealed class MapEndpointTests(TinyRunPortal portal) : IClassFixture<TinyR
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Contains("admin key", await refused.Content.ReadAsStringAsync());
         Assert.False(Directory.Exists(Path.Combine(host.DataDir, "uploads")));
+    }
+
+    [Fact]
+    public async Task A_share_snapshot_of_a_real_run_freezes_the_renderers_maps()
+    {
+        // The comparison's own tests use a fake renderer; this one shares a real run, so the snapshot's PNGs come
+        // from the map renderer and must decode and have colours, and the HTML export embeds them.
+        var response = await portal.Client.PostAsync($"/api/snapshots?runs={portal.RunId}&images=test-0,test-1&map=pca", null);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        string token = (await response.Content.ReadFromJsonAsync<JsonObject>())!["token"]!.GetValue<string>();
+        foreach (string kind in new[] { "original", "pca", "attention" })
+            foreach (string image in new[] { "test-0", "test-1" })
+            {
+                var frozen = await portal.Client.GetAsync($"/api/share/{token}/maps/{portal.RunId}/{kind}/{image}.png");
+                Assert.True(frozen.StatusCode == HttpStatusCode.OK, $"{kind}/{image}: {frozen.StatusCode} {await frozen.Content.ReadAsStringAsync()}");
+                using var bitmap = DecodePng(await frozen.Content.ReadAsByteArrayAsync());
+                Assert.Equal(28, bitmap.Width);
+                Assert.True(Colours(bitmap) > 1, $"{kind}/{image}: a uniform picture");
+            }
+        string html = await portal.Client.GetStringAsync($"/api/share/{token}/export.html");
+        Assert.Contains("data:image/png;base64,", html);
     }
 }
