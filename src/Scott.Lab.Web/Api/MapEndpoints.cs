@@ -1,3 +1,4 @@
+using Scott.Lab.Engine.Analysis;
 using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http.Features;
@@ -40,7 +41,7 @@ public static class MapEndpoints
             {
                 return Unavailable(id, e);
             }
-            catch (MapRequestException e)
+            catch (MapException e)
             {
                 return Refusal(e);
             }
@@ -57,7 +58,7 @@ public static class MapEndpoints
             {
                 return Unavailable(id, e);
             }
-            catch (MapRequestException e)
+            catch (MapException e)
             {
                 return Refusal(e);
             }
@@ -94,7 +95,7 @@ public static class MapEndpoints
                 string saved = await uploads.SaveAsync(stream, file.FileName, context.RequestAborted);
                 return Results.Json(new { id = saved }, RunEndpoints.Json, statusCode: StatusCodes.Status201Created);
             }
-            catch (MapRequestException e)
+            catch (MapException e)
             {
                 return Refusal(e);
             }
@@ -110,10 +111,10 @@ public static class MapEndpoints
     private static IResult Unavailable(string id, Exception e) =>
         RunEndpoints.Error(StatusCodes.Status500InternalServerError, $"cannot build run '{id}' for its maps: {e.Message}");
 
-    private static IResult Refusal(MapRequestException e) =>
+    private static IResult Refusal(MapException e) =>
         RunEndpoints.Error(e.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest, e.Message);
 
-    /// <summary>The query string of a .png request as a <see cref="MapRequest"/>; a 400 <see cref="MapRequestException"/> names a bad parameter.</summary>
+    /// <summary>The query string of a .png request as a <see cref="MapRequest"/>; a 400 <see cref="MapException"/> names a bad parameter.</summary>
     public static MapRequest ParseRequest(string runId, string kind, IQueryCollection query)
     {
         var mapKind = kind switch
@@ -151,5 +152,5 @@ public static class MapEndpoints
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
-    private static MapRequestException Bad(string message) => new(message, notFound: false);
+    private static MapException Bad(string message) => new(message, notFound: false);
 }

@@ -1,3 +1,4 @@
+using Scott.Lab.Engine.Analysis;
 using Scott.Lab.Runs;
 using Scott.Lab.Runs.Comparison;
 using Scott.Lab.Runs.Snapshots;
@@ -104,7 +105,7 @@ public sealed class CompareService(RunStore store, SnapshotStore snapshots, ISer
                         var rendered = await maps.RenderAsync(new MapRequest(runId, null, mapKind, image, images), cancellationToken);
                         result.Add(new RenderedMap(runId, image, kind, rendered.Png, null));
                     }
-                    catch (MapRequestException e)
+                    catch (MapException e)
                     {
                         result.Add(new RenderedMap(runId, image, kind, null, e.Message));
                     }

@@ -25,8 +25,9 @@ public sealed class MetricDigestWarmer(RunStore store, ILogger<MetricDigestWarme
                 {
                     if (stoppingToken.IsCancellationRequested) break;
                     string stamp = $"{run.Id}/{run.Step}/{run.History.Count}";
-                    if (!_done.Add(stamp)) continue;
+                    if (_done.Contains(stamp)) continue;
                     digests.For(run);
+                    _done.Add(stamp); // only once it worked: a failure is retried next period
                     await Task.Yield();
                 }
             }

@@ -39,16 +39,10 @@ public sealed record MapImage(byte[] Png, int Width, int Height, int GridHeight,
 
 /// <summary>
 /// Renders map PNGs for the portal (the run page's Maps tab, the comparison page, share snapshots). Results are
-/// cached per (checkpoint, image, settings). Throws <see cref="MapRequestException"/> for a request that names
+/// cached per (checkpoint, image, settings). Throws the engine's <see cref="Engine.Analysis.MapException"/> for a request that names
 /// an unknown run, checkpoint or image, or has bad settings.
 /// </summary>
 public interface IMapImages
 {
     Task<MapImage> RenderAsync(MapRequest request, CancellationToken cancellationToken = default);
-}
-
-/// <summary>A map request that cannot be served; <see cref="NotFound"/> distinguishes 404 from 400.</summary>
-public sealed class MapRequestException(string message, bool notFound) : Exception(message)
-{
-    public bool NotFound { get; } = notFound;
 }

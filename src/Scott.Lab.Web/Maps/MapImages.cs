@@ -33,38 +33,24 @@ public sealed class MapImages : IMapImages, IDisposable
             MapKind.Original => MapView.Original,
             MapKind.Pca => MapView.Pca,
             MapKind.Attention => MapView.Attention,
-            _ => throw new MapRequestException($"kind: '{request.Kind}' is not one of original, pca, attention.", notFound: false),
+            _ => throw MapException.Invalid($"kind: '{request.Kind}' is not one of original, pca, attention."),
         };
         var settings = new MapSettings(request.Threshold, request.Sign, request.ForegroundOnly, request.Head, request.FromToken,
             request.Bilinear ? Upsampling.Bilinear : Upsampling.Nearest, request.Size);
         var query = new MapQuery(RunFolder(request.RunId), request.Checkpoint, view, request.Image, request.ImageSet, settings);
-        try
-        {
-            var map = await _renderer.RenderAsync(query, cancellationToken);
-            return new MapImage(map.Png, map.Width, map.Height, map.GridHeight, map.GridWidth);
-        }
-        catch (MapException e)
-        {
-            throw new MapRequestException(e.Message, e.NotFound);
-        }
+        var map = await _renderer.RenderAsync(query, cancellationToken);
+        return new MapImage(map.Png, map.Width, map.Height, map.GridHeight, map.GridWidth);
     }
 
     /// <summary>The checkpoint's grid and heads, the run's checkpoints and <paramref name="count"/> images of its test split drawn with <paramref name="seed"/>.</summary>
     public async Task<MapCatalog> DescribeAsync(string runId, string? checkpoint, int count = 24, int seed = 0, CancellationToken cancellationToken = default)
     {
-        try
-        {
-            var info = await _renderer.DescribeAsync(RunFolder(runId), checkpoint, count, seed, cancellationToken);
-            return new MapCatalog(info.Checkpoint, info.Checkpoints, info.GridHeight, info.GridWidth, info.ImageSize, info.Heads, info.Images);
-        }
-        catch (MapException e)
-        {
-            throw new MapRequestException(e.Message, e.NotFound);
-        }
+        var info = await _renderer.DescribeAsync(RunFolder(runId), checkpoint, count, seed, cancellationToken);
+        return new MapCatalog(info.Checkpoint, info.Checkpoints, info.GridHeight, info.GridWidth, info.ImageSize, info.Heads, info.Images);
     }
 
     private string RunFolder(string runId) =>
-        _store.Get(runId)?.Directory ?? throw new MapRequestException($"no run '{runId}'. GET /api/runs lists the runs.", notFound: true);
+        _store.Get(runId)?.Directory ?? throw MapException.Missing($"no run '{runId}'. GET /api/runs lists the runs.");
 
     public void Dispose() => _renderer.Dispose();
 }

@@ -32,7 +32,7 @@ public sealed partial class MapUploads
 
     public static bool IsUploadId(string id) => IdPattern().IsMatch(id);
 
-    /// <summary>Stores an uploaded image; returns its id. Throws <see cref="MapRequestException"/> (400) when it is too large or not an image.</summary>
+    /// <summary>Stores an uploaded image; returns its id. Throws <see cref="MapException"/> (400) when it is too large or not an image.</summary>
     public async Task<string> SaveAsync(Stream content, string fileName, CancellationToken cancellationToken = default)
     {
         using var buffer = new MemoryStream();
@@ -41,13 +41,13 @@ public sealed partial class MapUploads
         while ((read = await content.ReadAsync(chunk, cancellationToken)) > 0)
         {
             if (buffer.Length + read > MaxBytes)
-                throw new MapRequestException($"file: '{fileName}' is larger than {MaxBytes >> 20} MB; upload a smaller image.", notFound: false);
+                throw MapException.Invalid($"file: '{fileName}' is larger than {MaxBytes >> 20} MB; upload a smaller image.");
             buffer.Write(chunk, 0, read);
         }
         byte[] bytes = buffer.ToArray();
-        if (bytes.Length == 0) throw new MapRequestException($"file: '{fileName}' is empty; upload a JPEG, PNG, GIF, BMP or WebP image.", notFound: false);
+        if (bytes.Length == 0) throw MapException.Invalid($"file: '{fileName}' is empty; upload a JPEG, PNG, GIF, BMP or WebP image.");
         try { MapImaging.Decode(bytes, 3, $"'{fileName}'"); }
-        catch (DatasetException e) { throw new MapRequestException($"file: {e.Message}", notFound: false); }
+        catch (DatasetException e) { throw MapException.Invalid($"file: {e.Message}"); }
 
         string id = Prefix + Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant()[..16];
         Directory.CreateDirectory(Folder);

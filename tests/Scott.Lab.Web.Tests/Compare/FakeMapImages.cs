@@ -1,3 +1,4 @@
+using Scott.Lab.Engine.Analysis;
 using System.Collections.Concurrent;
 using Scott.Lab.Web.Maps;
 using SkiaSharp;
@@ -17,7 +18,7 @@ public sealed class FakeMapImages : IMapImages
     {
         Requests.Add(request);
         if (request.Image.StartsWith("missing", StringComparison.Ordinal))
-            throw new MapRequestException($"no image '{request.Image}' in the dataset", notFound: true);
+            throw MapException.Missing($"no image '{request.Image}' in the dataset");
         return Task.FromResult(new MapImage(Png(ColorOf(request.RunId, request.Kind, request.Image)), Size, Size, 2, 2));
     }
 
