@@ -35,9 +35,10 @@ public class SweepCommandTests
         string outDir = CliRunner.TempDir();
         var (exit, output, error) = CliRunner.Run("sweep", "--config", CliRunner.Config("configs/ssl/tiny.yaml"),
             "--objectives", "simclr,supervised", "--minutes", "0.05", "--out", outDir, "--labels-per-class", "10",
-            "--skip-all-labels", "--linear-epochs", "2", "--min-steps", "20", "--data-dir", CliRunner.TempDir());
+            "--linear-epochs", "2", "--min-steps", "20", "--data-dir", CliRunner.TempDir());
 
         Assert.True(exit == 0, error + output);
+        Assert.Contains("sweep: probing simclr (10 labels per class and all labels)", error);
         string table = File.ReadAllText(Path.Combine(outDir, "method-table.md"));
         Assert.Contains("| objective | linear (all) | kNN (all) | linear (10/class) | kNN (10/class) |", table);
         Assert.Contains("| simclr |", table);
@@ -54,7 +55,8 @@ public class SweepCommandTests
             Assert.True(row["peak_rss_megabytes"]!.GetValue<double>() > 50, "the child's VmHWM is read");
             Assert.InRange(row["linear_few"]!.GetValue<double>(), 0.0, 1.0);
             Assert.InRange(row["knn_few"]!.GetValue<double>(), 0.0, 1.0);
-            Assert.Null(row["linear_all"]); // --skip-all-labels
+            Assert.InRange(row["linear_all"]!.GetValue<double>(), 0.0, 1.0);
+            Assert.InRange(row["knn_all"]!.GetValue<double>(), 0.0, 1.0);
             // Each method stopped on the budget: 3 s of training plus at most one step.
             Assert.InRange(row["train_seconds"]!.GetValue<double>(), 3.0, 30.0);
         }
@@ -68,6 +70,7 @@ public class SweepCommandTests
         Assert.DoesNotContain("labels_per_class: 10", simclr);
         Assert.Contains("width: 32", supervised);
         Assert.True(File.Exists(Path.Combine(outDir, "simclr", "eval", "linear-10pc.json")));
+        Assert.True(File.Exists(Path.Combine(outDir, "simclr", "eval", "knn.json")));
     }
 
     [Theory]

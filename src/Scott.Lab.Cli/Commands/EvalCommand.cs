@@ -118,7 +118,7 @@ public static class EvalCommand
     }
 
     /// <summary>Progress of feature extraction and probe training on stderr: in place on a terminal, every ~10% otherwise.</summary>
-    private sealed class StageProgress(TextWriter output)
+    internal sealed class StageProgress(TextWriter output)
     {
         private readonly bool _interactive = ReferenceEquals(output, Console.Error) && !Console.IsErrorRedirected;
         private readonly Stopwatch _clock = Stopwatch.StartNew();

@@ -152,25 +152,23 @@ public static class SweepCommand
             using var run = CliApp.BuildRun(parsed, directory.ConfigFile, []);
             string checkpoint = EvalCommand.ResolveCheckpoint(directory, null);
             Checkpoints.Load(checkpoint, run.Objective, null);
-            var runner = new EvalRunner(run.Dataset, run.Objective.Encoder, run.Config.Model.ImageSize, run.Device, null);
-            double? Top1(IReadOnlyList<EvalResult> results, string protocol) => results.FirstOrDefault(r => r.Protocol == protocol)?.Top1;
-            IReadOnlyList<EvalResult> Probe(int? perClass)
-            {
-                stderr.WriteLine($"sweep: probing {row.Objective} ({(perClass is { } n ? $"{n} labels per class" : "all labels")})");
-                var request = new EvalRequest([EvalProtocol.Linear, EvalProtocol.Knn], EvalSubject.Checkpoint, perClass, settings.Seed,
-                    LinearEpochs: settings.LinearEpochs, MinSteps: settings.MinSteps);
-                var results = runner.Run(request, checkpoint);
-                string evalDir = Path.Combine(directory.Path, "eval");
-                Directory.CreateDirectory(evalDir);
-                foreach (var r in results) directory.WriteJson(Path.Combine(evalDir, r.FileStem + ".json"), r);
-                return results;
-            }
-            var few = Probe(settings.LabelsPerClass);
-            var all = settings.AllLabels ? Probe(null) : [];
+            var progress = new EvalCommand.StageProgress(stderr);
+            var runner = new EvalRunner(run.Dataset, run.Objective.Encoder, run.Config.Model.ImageSize, run.Device, progress.Show);
+            // Both label budgets from one feature extraction: the all-labels pool is extracted once and the few-label probe picks its images out of it.
+            IReadOnlyList<int?> budgets = settings.AllLabels ? [settings.LabelsPerClass, null] : [settings.LabelsPerClass];
+            stderr.WriteLine($"sweep: probing {row.Objective} ({string.Join(" and ", budgets.Select(b => b is { } n ? $"{n} labels per class" : "all labels"))})");
+            var request = new EvalRequest([EvalProtocol.Linear, EvalProtocol.Knn], EvalSubject.Checkpoint, null, settings.Seed,
+                LinearEpochs: settings.LinearEpochs, MinSteps: settings.MinSteps);
+            var results = runner.Run(request, budgets, checkpoint);
+            progress.Finish();
+            string evalDir = Path.Combine(directory.Path, "eval");
+            Directory.CreateDirectory(evalDir);
+            foreach (var r in results) directory.WriteJson(Path.Combine(evalDir, r.FileStem + ".json"), r);
+            double? Top1(int? perClass, string protocol) => results.FirstOrDefault(r => r.LabelsPerClass == perClass && r.Protocol == protocol)?.Top1;
             return row with
             {
-                LinearFew = Top1(few, "linear"), KnnFew = Top1(few, "knn"),
-                LinearAll = Top1(all, "linear"), KnnAll = Top1(all, "knn"),
+                LinearFew = Top1(settings.LabelsPerClass, "linear"), KnnFew = Top1(settings.LabelsPerClass, "knn"),
+                LinearAll = settings.AllLabels ? Top1(null, "linear") : null, KnnAll = settings.AllLabels ? Top1(null, "knn") : null,
                 EvalSeconds = wall.Elapsed.TotalSeconds,
             };
         }

@@ -57,34 +57,62 @@ public sealed record EvalResult
 /// </summary>
 public sealed class EvalRunner(IImageDataset dataset, EncoderModule? encoder, int imageSize, Device device, Action<EvalProgress>? progress)
 {
-    public IReadOnlyList<EvalResult> Run(EvalRequest request, string? checkpoint)
+    public IReadOnlyList<EvalResult> Run(EvalRequest request, string? checkpoint) => Run(request, [request.LabelsPerClass], checkpoint);
+
+    /// <summary>
+    /// The request's protocols at several label budgets (null = all labels), from one feature extraction: the
+    /// validation and test features are computed once, and when all labels are among the budgets, a smaller
+    /// budget's training features are picked out of the whole pool's instead of being extracted again.
+    /// </summary>
+    public IReadOnlyList<EvalResult> Run(EvalRequest request, IReadOnlyList<int?> labelBudgets, string? checkpoint)
     {
         if (request.Subject != EvalSubject.Pixels && encoder is null)
             throw new ArgumentException("An encoder is needed unless the subject is raw pixels.");
         if (request.Subject == EvalSubject.Pixels && request.Protocols.Contains(EvalProtocol.Attentive))
             throw new InvalidOperationException("The attentive probes need tokens; raw pixels have none. Use --protocol linear or knn with --baseline pixels.");
+        if (labelBudgets.Count == 0) throw new ArgumentException("No label budget to evaluate.");
 
         var wall = Stopwatch.StartNew();
-        var splits = LabelSplits.For(dataset, request.LabelsPerClass, request.Seed);
+        var splits = LabelSplits.For(dataset, null, request.Seed);
         bool tokens = request.Protocols.Contains(EvalProtocol.Attentive);
         var preprocess = new EvalPreprocessor(imageSize, dataset.Mean, dataset.Std);
         FeatureSet Features(IImageSource source, string name) => request.Subject == EvalSubject.Pixels
             ? FeatureExtractor.Pixels(source, dataset.Channels, preprocess, request.BatchSize, $"pixels {name}", progress)
             : FeatureExtractor.Extract(encoder!, source, dataset.Channels, preprocess, request.BatchSize, device, tokens, $"features {name}", progress);
 
-        using var train = Features(splits.Train, "train");
+        using var pool = labelBudgets.Contains(null) ? Features(splits.Train, "train") : null;
         using var validation = Features(splits.Validation, "validation");
         using var test = Features(splits.Test, "test");
-        double featureSeconds = wall.Elapsed.TotalSeconds;
+        double sharedSeconds = wall.Elapsed.TotalSeconds;
+
+        var results = new List<EvalResult>();
+        foreach (var budget in labelBudgets.Distinct())
+        {
+            var started = Stopwatch.StartNew();
+            FeatureSet? subset = null;
+            if (budget is { } perClass)
+            {
+                // The same images LabelSplits.For(dataset, perClass, seed) gives the probe and the supervised baseline.
+                var positions = LabelSplits.PerClass(splits.Train, perClass, request.Seed);
+                subset = pool?.Select(positions) ?? Features(new SubsetSource(splits.Train, positions), $"train ({perClass}/class)");
+            }
+            using (subset)
+                results.AddRange(Probe(request with { LabelsPerClass = budget }, subset ?? pool!, validation, test, splits.ValidationOrigin, checkpoint,
+                    sharedSeconds, started));
+        }
+        return results;
+    }
+
+    private IEnumerable<EvalResult> Probe(EvalRequest request, FeatureSet train, FeatureSet validation, FeatureSet test, string validationOrigin,
+        string? checkpoint, double sharedSeconds, Stopwatch started)
+    {
         int classes = dataset.ClassNames.Count;
         var sizes = new Dictionary<string, int> { ["train"] = (int)train.Count, ["validation"] = (int)validation.Count, ["test"] = (int)test.Count };
-
         string subject = request.Subject switch { EvalSubject.Pixels => "pixels", EvalSubject.RandomInit => "random-init", _ => "checkpoint" };
         string suffix = (request.Subject == EvalSubject.Checkpoint ? "" : $"-{subject}") + (request.LabelsPerClass is { } n ? $"-{n}pc" : "");
         var results = new List<EvalResult>();
         foreach (var protocol in request.Protocols.Distinct())
         {
-            var started = Stopwatch.StartNew();
             var (selected, val, tst, candidates) = protocol switch
             {
                 EvalProtocol.Linear => Linear(train, validation, test, classes, request),
@@ -105,8 +133,9 @@ public sealed class EvalRunner(IImageDataset dataset, EncoderModule? encoder, in
                 Selected = selected,
                 Candidates = candidates,
                 SplitSizes = sizes,
-                ValidationOrigin = splits.ValidationOrigin,
-                WallSeconds = featureSeconds + started.Elapsed.TotalSeconds,
+                ValidationOrigin = validationOrigin,
+                // The shared extraction, plus this budget's own features and probes so far.
+                WallSeconds = sharedSeconds + started.Elapsed.TotalSeconds,
                 FileStem = name + suffix,
             });
         }

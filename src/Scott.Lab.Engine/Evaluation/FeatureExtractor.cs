@@ -17,6 +17,13 @@ public sealed class FeatureSet(Tensor? tokens, Tensor pooled, Tensor labels) : I
     public Tensor Labels { get; } = labels;
     public long Count => Labels.shape[0];
 
+    /// <summary>A new set of the rows at <paramref name="positions"/> (copies: it is disposed on its own).</summary>
+    public FeatureSet Select(IReadOnlyList<int> positions)
+    {
+        using var index = tensor(positions.Select(p => (long)p).ToArray());
+        return new FeatureSet(Tokens?.index_select(0, index), Pooled.index_select(0, index), Labels.index_select(0, index));
+    }
+
     public void Dispose()
     {
         Tokens?.Dispose();
