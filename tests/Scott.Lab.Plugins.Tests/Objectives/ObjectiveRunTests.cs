@@ -34,6 +34,7 @@ public class ObjectiveRunTests
     [InlineData("simclr")]
     [InlineData("vicreg")]
     [InlineData("byol")]
+    [InlineData("dino")]
     [InlineData("mae")]
     [InlineData("simmim")]
     [InlineData("mim-jepa")]

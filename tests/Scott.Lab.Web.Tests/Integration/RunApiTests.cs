@@ -75,7 +75,7 @@ public sealed class RunApiTests : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var errors = (await response.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject();
         Assert.Contains("must be between 0 (exclusive) and 10, got -1", errors["optimizer.lr"]![0]!.GetValue<string>());
-        Assert.Contains("unknown objective 'nope'. Available: byol, mae, mim-jepa, simclr, simmim, supervised, vicreg", errors["objective.id"]![0]!.GetValue<string>());
+        Assert.Contains("unknown objective 'nope'. Available: byol, dino, mae, mim-jepa, simclr, simmim, supervised, vicreg", errors["objective.id"]![0]!.GetValue<string>());
         Assert.Contains("unknown key", errors["model.widht"]![0]!.GetValue<string>());
         Assert.Empty(_host.Store.List()); // nothing stored, nothing queued
 
