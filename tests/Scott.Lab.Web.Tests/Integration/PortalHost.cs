@@ -32,7 +32,8 @@ internal static class TestDataDir
 }
 
 /// <summary>The portal on a data folder of its own (so that a second host on the same folder is a portal restart).</summary>
-public sealed class PortalHost(string dataDir, string? listenBeyondLoopback = null, string? adminKey = null) : WebApplicationFactory<Program>
+public sealed class PortalHost(string dataDir, string? listenBeyondLoopback = null, string? adminKey = null,
+    IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
 {
     public string DataDir { get; } = dataDir;
 
@@ -50,7 +51,7 @@ public sealed class PortalHost(string dataDir, string? listenBeyondLoopback = nu
         {
             ["ScottLab:DataDir"] = DataDir,
             ["ScottLab:AdminKey"] = adminKey,
-        }));
+        }.Concat(settings ?? new Dictionary<string, string?>())));
         // The test server has no addresses (loopback for the gate); this one pretends to listen on the network.
         if (listenBeyondLoopback is not null)
             builder.ConfigureTestServices(services => services.AddSingleton(sp =>

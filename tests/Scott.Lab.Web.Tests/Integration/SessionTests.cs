@@ -117,6 +117,72 @@ public sealed class SessionTests
     }
 
     [Fact]
+    public async Task AWorkerThatOutlivesTheCancelGracePeriodIsKilledAndItsRunResumesFromTheLastCheckpoint()
+    {
+        using var host = new PortalHost(PortalHost.NewDataDir());
+        var client = host.CreateClient();
+        try
+        {
+            var queued = await Launch(client, Specs.Tiny(Longer));
+            var running = await Specs.WaitFor(client, queued.Id, r => r.Status == RunStatus.Running && r.Step >= 6 || r.IsFinished, "Running past a checkpoint");
+            Assert.Equal(RunStatus.Running, running.Status);
+            int pid = running.WorkerPid!.Value;
+
+            // No grace: SIGTERM, then SIGKILL before the worker can finish its step and save (the hard-kill path).
+            host.Sessions.CancelGracePeriod = TimeSpan.Zero;
+            Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync($"/api/runs/{queued.Id}/cancel", null)).StatusCode);
+            var cancelled = await Specs.WaitFor(client, queued.Id, r => r.IsFinished, "Cancelled", seconds: 30);
+
+            Assert.Equal(RunStatus.Cancelled, cancelled.Status);
+            Assert.Contains("did not stop within 0 s and was killed", cancelled.History[^1].Message);
+            Assert.False(host.Sessions.ActiveWorkers.ContainsKey(queued.Id));
+            Assert.Throws<ArgumentException>(() => Process.GetProcessById(pid)); // gone, not left running
+            Assert.Contains(host.Store.Artifacts(queued.Id), a => a.Kind == "checkpoint" && a.Step >= 4);
+
+            Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync($"/api/runs/{queued.Id}/resume", null)).StatusCode);
+            var resumed = await Specs.WaitFor(client, queued.Id, r => r.Status is RunStatus.Completed or RunStatus.Failed, "Completed after resume");
+            Assert.True(resumed.Status == RunStatus.Completed, resumed.Error);
+            Assert.Equal(80, resumed.Step);
+        }
+        finally
+        {
+            host.KillWorkers();
+        }
+    }
+
+    [Fact]
+    public async Task WithALimitOfTwoPerDeviceTwoRunsTrainAtOnceAndAThirdWaits()
+    {
+        using var host = new PortalHost(PortalHost.NewDataDir(), settings: new Dictionary<string, string?> { ["ScottLab:MaxConcurrentRunsPerDevice"] = "2" });
+        var client = host.CreateClient();
+        try
+        {
+            var first = await Launch(client, Specs.Tiny([.. Longer, "trainer.device=cpu"]));
+            var second = await Launch(client, Specs.Tiny([.. Longer, "trainer.device=cpu"]));
+            var third = await Launch(client, Specs.Tiny([.. Short, "trainer.device=cpu"]));
+            Assert.Equal([third.Id], host.Sessions.Queue); // two slots on the CPU: the third waits at once
+            Assert.Equal(new[] { first.Id, second.Id }.Order(), host.Sessions.ActiveWorkers.Keys.Order()); // both started
+            var a = await Specs.WaitFor(client, first.Id, r => r.Status == RunStatus.Running && r.Step >= 2 || r.IsFinished, "Running");
+            var b = await Specs.WaitFor(client, second.Id, r => r.Status == RunStatus.Running && r.Step >= 2 || r.IsFinished, "Running");
+            Assert.NotEqual(a.WorkerPid, b.WorkerPid);
+
+            foreach (var id in new[] { first.Id, second.Id, third.Id })
+            {
+                var done = await Specs.WaitFor(client, id, r => r.Status is RunStatus.Completed or RunStatus.Failed, "Completed");
+                Assert.True(done.Status == RunStatus.Completed, done.Error);
+            }
+            // The third started only when a slot was free: after one of the first two finished.
+            var thirdStarted = (await Specs.GetRun(client, third.Id)).History.First(h => h.Status == RunStatus.Running).AtUtc;
+            var firstFinished = new[] { first.Id, second.Id }.Select(id => host.Store.Get(id)!.History.First(h => h.Status == RunStatus.Completed).AtUtc).Min();
+            Assert.True(thirdStarted >= firstFinished.AddSeconds(-1), $"the third started at {thirdStarted:O}, before a slot was free ({firstFinished:O})");
+        }
+        finally
+        {
+            host.KillWorkers();
+        }
+    }
+
+    [Fact]
     public async Task AKilledWorkerFailsWithItsLogTailAndItsResumeSurvivesAPortalRestart()
     {
         string data = PortalHost.NewDataDir();
