@@ -30,16 +30,7 @@ public static class ProjectionHead
         return nn.Sequential(modules);
     }
 
-    private static Linear Linear(int input, int output)
-    {
-        var linear = nn.Linear(input, output);
-        using (no_grad())
-        {
-            WeightInit.TruncatedNormal_(linear.weight!, 0.02);
-            nn.init.zeros_(linear.bias!);
-        }
-        return linear;
-    }
+    private static Linear Linear(int input, int output) => WeightInit.Linear_(nn.Linear(input, output));
 
     /// <summary>FLOPs of one forward pass of <see cref="Mlp"/> per image (matmuls only, 2 per multiply-add).</summary>
     public static long Flops(int inputDim, int hiddenDim, int outputDim, int layers = 2)

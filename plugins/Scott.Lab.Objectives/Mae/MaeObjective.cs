@@ -37,15 +37,9 @@ public sealed class MaeObjective : ObjectiveModule
         decoder = models.CreateTransformer(options.DecoderDepth, addPositionEmbedding: true);
         decoder_norm = nn.LayerNorm(width);
         pixel_head = nn.Linear(width, PixelTargets.ValuesPerPatch(context, encoder.GridHeight, encoder.GridWidth, "mae"));
-        using (no_grad())
-        {
-            foreach (var linear in new[] { decoder_embed, pixel_head })
-            {
-                WeightInit.TruncatedNormal_(linear.weight!, 0.02);
-                nn.init.zeros_(linear.bias!);
-            }
-            WeightInit.TruncatedNormal_(decoder_mask_token, 0.02);
-        }
+        WeightInit.Linear_(decoder_embed);
+        WeightInit.Linear_(pixel_head);
+        WeightInit.TruncatedNormal_(decoder_mask_token, 0.02);
         _masks = new TokenMaskGenerator(encoder.GridHeight, encoder.GridWidth, options.MaskRatio, options.MaskMode, _seed);
         RegisterComponents();
     }

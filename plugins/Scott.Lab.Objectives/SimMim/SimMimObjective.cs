@@ -27,11 +27,7 @@ public sealed class SimMimObjective : ObjectiveModule
         _seed = context.Seed;
         encoder = context.Models.CreateEncoder();
         pixel_head = nn.Linear(encoder.EmbedDim, PixelTargets.ValuesPerPatch(context, encoder.GridHeight, encoder.GridWidth, "simmim"));
-        using (no_grad())
-        {
-            WeightInit.TruncatedNormal_(pixel_head.weight!, 0.02);
-            nn.init.zeros_(pixel_head.bias!);
-        }
+        WeightInit.Linear_(pixel_head);
         _masks = new TokenMaskGenerator(encoder.GridHeight, encoder.GridWidth, options.MaskRatio, options.MaskMode, _seed);
         RegisterComponents();
     }

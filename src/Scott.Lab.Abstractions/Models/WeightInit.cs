@@ -1,3 +1,5 @@
+using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Scott.Lab.Abstractions.Models;
@@ -22,5 +24,14 @@ public static class WeightInit
             tensor.copy_(where(outside, redraw, tensor));
         }
         return tensor.clamp_(a, b); // only matters for a cut far out in the tail
+    }
+
+    /// <summary>The ViT / MAE initialisation of a linear layer, in place: weights truncated normal (std 0.02), bias (if any) zero.</summary>
+    public static Linear Linear_(Linear linear, double std = 0.02)
+    {
+        using var _ = no_grad();
+        TruncatedNormal_(linear.weight!, std);
+        if (linear.bias is not null) nn.init.zeros_(linear.bias);
+        return linear;
     }
 }

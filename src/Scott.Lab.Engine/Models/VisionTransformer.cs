@@ -159,11 +159,7 @@ public sealed class TransformerStack : TransformerModule
         for (int i = 0; i < blocks.Count; i++)
         {
             foreach (var module in blocks[i].modules())
-                if (module is Linear linear)
-                {
-                    WeightInit.TruncatedNormal_(linear.weight!, 0.02);
-                    if (linear.bias is not null) nn.init.zeros_(linear.bias);
-                }
+                if (module is Linear linear) WeightInit.Linear_(linear);
             double scale = Math.Sqrt(2.0 * (i + 1));
             blocks[i].Attention.Projection.weight!.div_(scale);
             blocks[i].FfnOutput.weight!.div_(scale);
