@@ -65,12 +65,34 @@ public class SweepCommandTests
         string simclr = File.ReadAllText(Path.Combine(outDir, "simclr", "config.yaml"));
         string supervised = File.ReadAllText(Path.Combine(outDir, "supervised", "config.yaml"));
         Assert.Contains("max_minutes: 0.05", simclr);
+        // The same views for every method: the preset's augment section (here the host defaults), not SimCLR's recipe (color_p 1).
+        Assert.Contains("color_p: 0.6", simclr);
+        Assert.Contains("color_p: 0.6", supervised);
         Assert.Contains("schedule: constant", simclr);
         Assert.Contains("labels_per_class: 10", supervised);
         Assert.DoesNotContain("labels_per_class: 10", simclr);
         Assert.Contains("width: 32", supervised);
         Assert.True(File.Exists(Path.Combine(outDir, "simclr", "eval", "linear-10pc.json")));
         Assert.True(File.Exists(Path.Combine(outDir, "simclr", "eval", "knn.json")));
+    }
+
+    [Fact]
+    public void EveryMethodGetsThePresetsAugmentationsUnlessEachMayUseItsOwnRecipe()
+    {
+        var simclr = Scott.Lab.Plugins.PluginCatalog.Load([Scott.Lab.Plugins.PluginCatalog.BuiltInFolder])
+            .Resolve<Scott.Lab.Abstractions.Plugins.IObjectivePlugin>("simclr", "--objectives");
+        Assert.Equal(1.0, (double)simclr.AugmentDefaults["color_p"]); // the recipe the shared setting overrides
+        var settings = new Scott.Lab.Cli.Commands.SweepCommand.SweepSettings(CliRunner.Config("configs/ssl/fashion-mnist-cpu.yaml"), 1, 100, true,
+            ["augment.blur_p=0.25"], 30, 300, 0);
+
+        var shared = Scott.Lab.Cli.Commands.SweepCommand.TrainOverrides(settings, simclr);
+        Assert.Contains("augment.crop_scale=[0.3,1]", shared); // the preset's
+        Assert.Contains("augment.color_p=0.6", shared);        // the host default, pinned
+        Assert.Contains("augment.blur_p=0.25", shared);        // the user's --set, pinned
+        Assert.Equal("augment.blur_p=0.25", shared[^1]);       // and applied last
+
+        var own = Scott.Lab.Cli.Commands.SweepCommand.TrainOverrides(settings with { ObjectiveAugment = true }, simclr);
+        Assert.DoesNotContain(own, o => o.StartsWith("augment.color_p", StringComparison.Ordinal));
     }
 
     [Theory]

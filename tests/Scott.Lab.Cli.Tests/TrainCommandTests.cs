@@ -47,6 +47,30 @@ public class TrainCommandTests
         Assert.Equal(steps.Distinct().Count(), steps.Count);
     }
 
+    [Fact]
+    public void AnObjectivesAugmentationRecipeAppliesWhereTheConfigSetsNoneAndIsRecorded()
+    {
+        // MAE's recipe is crop and flip only (color_p 0, crop_scale 0.2–1); the tiny preset sets no augment keys.
+        string runDir = CliRunner.TempDir();
+        var (exit, _, error) = CliRunner.Run("train", CliRunner.Config("configs/ssl/tiny.yaml"), "--run-dir", runDir, "--max-steps", "1",
+            "--set", "objective.id=mae", "--set", "augment.crop_scale=[0.5, 1.0]");
+        Assert.True(exit == 0, error);
+        var augment = ConfigLoaderOf(runDir)["augment"]!;
+        Assert.Equal(0.0, Number(augment["color_p"]));                                  // the recipe
+        Assert.Equal([0.5, 1.0], augment["crop_scale"]!.AsArray().Select(Number));     // --set wins
+        Assert.Equal(0.8, Number(augment["jitter_p"]));                                 // the host default
+
+        // The host's own recipe for MIM-JEPA: colour on 60% of views.
+        string jepaDir = CliRunner.TempDir();
+        Assert.Equal(0, CliRunner.Run("train", CliRunner.Config("configs/ssl/tiny.yaml"), "--run-dir", jepaDir, "--max-steps", "1").Exit);
+        Assert.Equal(0.6, Number(ConfigLoaderOf(jepaDir)["augment"]!["color_p"]));
+    }
+
+    private static double Number(JsonNode? node) => double.Parse(node!.ToString(), System.Globalization.CultureInfo.InvariantCulture);
+
+    private static JsonNode ConfigLoaderOf(string runDir) =>
+        Scott.Lab.Engine.Config.ConfigLoader.ParseTree(File.ReadAllText(Path.Combine(runDir, "config.yaml")), "config.yaml");
+
     [Theory]
     [InlineData("optimizer.lr=-0.001", "optimizer.lr")]
     [InlineData("tokenizer.id=nope", "tokenizer.id: unknown tokenizer 'nope'. Available: patch, scott")]

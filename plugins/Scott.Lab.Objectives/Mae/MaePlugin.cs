@@ -1,5 +1,6 @@
 using Scott.Lab.Abstractions.Objectives;
 using Scott.Lab.Abstractions.Plugins;
+using Scott.Lab.Objectives.Common;
 
 namespace Scott.Lab.Objectives.Mae;
 
@@ -10,6 +11,9 @@ public sealed class MaePlugin : PluginBase<MaeOptions>, IObjectivePlugin
     public override string Description =>
         "Pixel reconstruction: the encoder sees only the visible patches, a light decoder predicts the masked patches' per-patch normalised pixels (MSE on masked patches only).";
     public override PluginKind Kind => PluginKind.Objective;
+
+    /// <summary>MAE: crop and flip only.</summary>
+    public IReadOnlyDictionary<string, object> AugmentDefaults => AugmentRecipes.GeometryOnly(0.2);
 
     public ObjectiveModule Create(object? options, ObjectiveContext context) => new MaeObjective(Typed(options), context);
 }

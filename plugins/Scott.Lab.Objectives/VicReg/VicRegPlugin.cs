@@ -1,5 +1,6 @@
 using Scott.Lab.Abstractions.Objectives;
 using Scott.Lab.Abstractions.Plugins;
+using Scott.Lab.Objectives.Common;
 
 namespace Scott.Lab.Objectives.VicReg;
 
@@ -10,6 +11,9 @@ public sealed class VicRegPlugin : PluginBase<VicRegOptions>, IObjectivePlugin
     public override string Description =>
         "Redundancy reduction: the two views' embeddings agree (invariance) while each dimension keeps a std of at least 1 (variance) and dimensions decorrelate (covariance).";
     public override PluginKind Kind => PluginKind.Objective;
+
+    /// <summary>VICReg (its paper's recipe, as BYOL's).</summary>
+    public IReadOnlyDictionary<string, object> AugmentDefaults => AugmentRecipes.StrongColour(0.08);
 
     public ObjectiveModule Create(object? options, ObjectiveContext context) => new VicRegObjective(Typed(options), context);
 }

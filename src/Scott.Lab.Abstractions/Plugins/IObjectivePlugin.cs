@@ -12,4 +12,15 @@ public interface IObjectivePlugin : IScottLabPlugin
     /// training images only, limited to trainer.labels_per_class when set, instead of the pre-training splits.
     /// </summary>
     bool TrainsOnLabels => false;
+
+    /// <summary>
+    /// The augmentations this objective is designed for, as <c>augment.*</c> keys (snake_case, e.g. <c>color_p</c>)
+    /// and values (a double, or a double[] for ranges such as <c>crop_scale</c>). The host uses a value only where
+    /// the config does not set the key (host defaults &lt; this recipe &lt; the preset file &lt; <c>--set</c>), and the
+    /// run's resolved config records what was used. Empty: the host's defaults (METHOD.md's MIM-JEPA recipe).
+    /// </summary>
+    IReadOnlyDictionary<string, object> AugmentDefaults => NoAugmentDefaults;
+
+    /// <summary>The empty recipe (the host's defaults).</summary>
+    static readonly IReadOnlyDictionary<string, object> NoAugmentDefaults = new Dictionary<string, object>();
 }

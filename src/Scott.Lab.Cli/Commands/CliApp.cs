@@ -74,9 +74,14 @@ public static class CliApp
         return PluginCatalog.Load(folders);
     }
 
-    /// <summary>Config file + --set overrides → a validated, assembled run with the plugins of the catalog.</summary>
-    public static AssembledRun BuildRun(ParseResult parsed, string configPath, IEnumerable<string> overrides) =>
-        RunBuilder.Build(ConfigLoader.Bind(ConfigLoader.LoadTree(configPath, overrides)), LoadCatalog(parsed));
+    /// <summary>Config file + --set overrides (+ the objective's augmentation recipe where they set none) → a validated, assembled run with the plugins of the catalog.</summary>
+    public static AssembledRun BuildRun(ParseResult parsed, string configPath, IEnumerable<string> overrides)
+    {
+        var catalog = LoadCatalog(parsed);
+        var tree = ConfigLoader.LoadTree(configPath, overrides);
+        ObjectiveAugmentDefaults.Fill(tree, catalog.Entries);
+        return RunBuilder.Build(ConfigLoader.Bind(tree), catalog);
+    }
 
     public static LabSettings Settings(ParseResult parsed) => LabSettings.Load(parsed.GetValue(DataDir));
 

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Scott.Lab.Abstractions.Plugins;
 using Scott.Lab.Engine.Config;
+using Scott.Lab.Engine.Data;
 using Scott.Lab.Engine.Evaluation;
 using Scott.Lab.Engine.Runs;
 using Scott.Lab.Engine.Training;
@@ -40,8 +41,12 @@ public static class SweepCommand
         var linearEpochs = new Option<int>("--linear-epochs") { Description = "Linear-probe epochs.", DefaultValueFactory = _ => 30 };
         var minSteps = new Option<int>("--min-steps") { Description = "Fewest optimiser steps of a linear probe (small label budgets).", DefaultValueFactory = _ => 1500 };
         var seed = new Option<int>("--seed") { Description = "Seed of the validation split, the label draw (also the supervised baseline's) and the probes.", DefaultValueFactory = _ => 0 };
+        var objectiveAugment = new Option<bool>("--objective-augment")
+        {
+            Description = "Train each objective with its own augmentation recipe where the preset sets none. Default: every method gets the preset's augment section (host defaults filled in), so the table compares objectives, not recipes.",
+        };
         var command = new Command("sweep", "Train several objectives under the same wall-clock budget and probe them alike; writes a method table.")
-            { config, objectives, minutes, output, labels, skipAll, set, linearEpochs, minSteps, seed };
+            { config, objectives, minutes, output, labels, skipAll, set, linearEpochs, minSteps, seed, objectiveAugment };
         command.SetAction(parsed =>
         {
             var ids = (parsed.GetValue(objectives) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
@@ -57,7 +62,7 @@ public static class SweepCommand
             var plugins = ids.Select(id => catalog.Resolve<IObjectivePlugin>(id, "--objectives")).ToList();
             string configPath = Path.GetFullPath(CliApp.FindConfig(parsed.GetValue(config)!));
             var settings = new SweepSettings(configPath, budget, perClass, !parsed.GetValue(skipAll), (parsed.GetValue(set) ?? []).ToList(),
-                parsed.GetValue(linearEpochs), Math.Max(0, parsed.GetValue(minSteps)), parsed.GetValue(seed));
+                parsed.GetValue(linearEpochs), Math.Max(0, parsed.GetValue(minSteps)), parsed.GetValue(seed), parsed.GetValue(objectiveAugment));
             // The bound config is checked once up front (with the first objective), so a bad --set fails now.
             ConfigLoader.Bind(ConfigLoader.LoadTree(configPath, TrainOverrides(settings, plugins[0])));
 
@@ -80,7 +85,7 @@ public static class SweepCommand
 
     /// <summary>The sweep's settings, as sweep.json records them.</summary>
     public sealed record SweepSettings(string Config, double Minutes, int LabelsPerClass, bool AllLabels, IReadOnlyList<string> Overrides,
-        int LinearEpochs, int MinSteps, int Seed);
+        int LinearEpochs, int MinSteps, int Seed, bool ObjectiveAugment = false);
 
     /// <summary>One method's line of the table. Accuracies are test top-1 in [0, 1]; null where not measured.</summary>
     public sealed record SweepRow
@@ -103,15 +108,31 @@ public static class SweepCommand
         public string? Error { get; init; }
     }
 
-    /// <summary>What the child `train` gets: the objective, the budget, equal schedules, labels for label-trained objectives, then the user's --set.</summary>
+    /// <summary>
+    /// What the child `train` gets: the objective, the budget, equal schedules, the shared augmentations (unless
+    /// --objective-augment), labels for label-trained objectives, then the user's --set.
+    /// </summary>
     public static List<string> TrainOverrides(SweepSettings settings, IObjectivePlugin objective)
     {
         var overrides = new List<string> { $"objective.id={objective.Id}", $"trainer.max_minutes={settings.Minutes.ToString(CultureInfo.InvariantCulture)}" };
         overrides.AddRange(EqualComputeOverrides);
+        if (!settings.ObjectiveAugment) overrides.AddRange(SharedAugment(settings));
         if (objective.TrainsOnLabels)
             overrides.AddRange([$"trainer.labels_per_class={settings.LabelsPerClass}", $"trainer.label_seed={settings.Seed}"]);
         overrides.AddRange(settings.Overrides);
         return overrides;
+    }
+
+    /// <summary>
+    /// Every augment key, pinned to the preset's value (after the user's --set) or the host default, so that no
+    /// objective's own recipe (IObjectivePlugin.AugmentDefaults) applies: all methods see the same views.
+    /// </summary>
+    public static IEnumerable<string> SharedAugment(SweepSettings settings)
+    {
+        var tree = ConfigLoader.LoadTree(settings.Config, settings.Overrides);
+        var augment = tree["augment"] is JsonObject section ? ConfigLoader.Deserialize<AugmentOptions>(section, "augment") : new AugmentOptions();
+        var values = JsonSerializer.SerializeToNode(augment, ConfigLoader.Json)!.AsObject();
+        return values.Select(kv => $"augment.{kv.Key}={kv.Value!.ToJsonString()}");
     }
 
     private static SweepRow Train(ParseResult parsed, SweepSettings settings, IObjectivePlugin objective, string runDir, TextWriter stderr)

@@ -34,6 +34,9 @@ public static class SpecValidator
     public static SpecValidation Validate(JsonObject spec, IReadOnlyList<PluginEntry> plugins)
     {
         var problems = new List<SpecProblem>();
+        spec = (JsonObject)spec.DeepClone(); // the caller's spec stays as given
+        try { ObjectiveAugmentDefaults.Fill(spec, plugins); }
+        catch (PluginException e) { problems.Add(new("objective.id", e.Message)); }
         var config = new RunConfig();
         var sections = WritableProperties(typeof(RunConfig));
 

@@ -58,6 +58,9 @@ public sealed class SpecValidatorTests
     private static PluginEntry Entry(IScottLabPlugin plugin) =>
         new(plugin.Kind, plugin.Id, plugin.Version, plugin.DisplayName, plugin.Description, $"/plugins/{plugin.Id}.dll", "", PluginStatus.Loaded, null, plugin);
 
+    /// <summary>The fake dataset and tokenizer, for tests that bring their own objective.</summary>
+    public static IReadOnlyList<PluginEntry> FakeDataAndTokenizer => [Entry(new FakeDataset()), Entry(new FakeTokenizer())];
+
     private static readonly IReadOnlyList<PluginEntry> Catalog =
     [
         Entry(new FakeDataset()), Entry(new FakeTokenizer()), Entry(new FakeObjective()),

@@ -128,6 +128,26 @@ public sealed class NewExperimentTests : PortalComponentTest
     }
 
     [Fact]
+    public async Task PickingAnObjectiveLoadsItsAugmentationRecipeWhereThePresetSetsNone()
+    {
+        var cut = await RenderWithTiny(); // mim-jepa, no augment keys: the host defaults
+        Assert.Equal("0.6", cut.Find(Field("augment.color_p")).GetAttribute("value"));
+        var picker = cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "Objective");
+
+        await cut.InvokeAsync(() => picker.Instance.ValueChanged.InvokeAsync("mae")); // crop and flip only
+        Assert.Equal("0", cut.Find(Field("augment.color_p")).GetAttribute("value"));
+        await cut.InvokeAsync(() => picker.Instance.ValueChanged.InvokeAsync("simclr")); // strong colour on every view
+        Assert.Equal("1", cut.Find(Field("augment.color_p")).GetAttribute("value"));
+        Assert.Equal("0.2", cut.Find(Field("augment.gray_p")).GetAttribute("value"));
+
+        // A preset's own augment keys win over the recipe.
+        WritePreset("ssl/mae-soft.yaml", "dataset: { id: fashion-mnist-sample }\ntokenizer: { id: patch }\nobjective: { id: mae }\naugment: { color_p: 0.3 }\n");
+        var page = Render<NewExperiment>(); // presets are listed when the page opens
+        await page.Find("[data-testid=preset-mae-soft]").ClickAsync(new MouseEventArgs());
+        Assert.Equal("0.3", page.Find(Field("augment.color_p")).GetAttribute("value"));
+    }
+
+    [Fact]
     public async Task SwitchingThePluginResetsItsOptionsToItsDefaults()
     {
         var cut = await RenderWithTiny();
