@@ -28,12 +28,10 @@ public sealed class ByolObjective : SiameseObjective
         target_projector = CreateProjector(context.Models.EmbedDim);
         RegisterComponents();
         ModuleEma.CopyWeights(target_encoder, Encoder);
-        ModuleEma.CopyWeights(target_projector, OnlineProjector);
+        ModuleEma.CopyWeights(target_projector, Projector);
         ModuleEma.Freeze(target_encoder);
         ModuleEma.Freeze(target_projector);
     }
-
-    private Sequential OnlineProjector => (Sequential)named_children().Single(c => c.name == "projector").module;
 
     /// <summary>The target forward (both views, no backward) and the predictor (trained, both views).</summary>
     protected override long ExtraTrainFlopsPerImage =>
@@ -48,8 +46,8 @@ public sealed class ByolObjective : SiameseObjective
         using (no_grad())
         {
             // BatchNorm in the target uses batch statistics, as BYOL's target network does.
-            targetFirst = target_projector.forward(Pooling.Mean(target_encoder.forward(batch.Views[0], null)));
-            targetSecond = target_projector.forward(Pooling.Mean(target_encoder.forward(batch.Views[1], null)));
+            targetFirst = Project(target_encoder, target_projector, batch.Views[0]);
+            targetSecond = Project(target_encoder, target_projector, batch.Views[1]);
         }
         var predictedFirst = predictor.forward(first.Projected);
         var predictedSecond = predictor.forward(second.Projected);
@@ -71,6 +69,6 @@ public sealed class ByolObjective : SiameseObjective
     {
         double momentum = Momentum(step);
         ModuleEma.Update(target_encoder, Encoder, momentum);
-        ModuleEma.Update(target_projector, OnlineProjector, momentum);
+        ModuleEma.Update(target_projector, Projector, momentum);
     }
 }

@@ -39,6 +39,9 @@ public abstract class SiameseObjective : ObjectiveModule
 
     protected ProjectorShape Shape { get; }
 
+    /// <summary>The online projector (the EMA-teacher methods copy and follow it).</summary>
+    protected Sequential Projector => _projector;
+
     /// <summary>A new projector of this objective's shape (BYOL builds its EMA target's with it).</summary>
     protected Sequential CreateProjector(int inputDim) =>
         ProjectionHead.Mlp(inputDim, Shape.HiddenDim, Shape.OutputDim, Shape.Layers, Shape.BatchNormOutput);
@@ -70,4 +73,8 @@ public abstract class SiameseObjective : ObjectiveModule
         var pooled = Pooling.Mean(_encoder.forward(view, null));
         return new BranchOutput(pooled, _projector.forward(pooled));
     }
+
+    /// <summary>A view through another encoder and projector of this shape (an EMA teacher): mean-pooled tokens, projected.</summary>
+    protected static Tensor Project(EncoderModule encoder, Sequential projector, Tensor view) =>
+        projector.forward(Pooling.Mean(encoder.forward(view, null)));
 }

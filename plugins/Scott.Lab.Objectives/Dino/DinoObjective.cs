@@ -35,14 +35,12 @@ public sealed class DinoObjective : SiameseObjective
         center = zeros(1, options.OutputDim);
         register_buffer(nameof(center), center);
         ModuleEma.CopyWeights(target_encoder, Encoder);
-        ModuleEma.CopyWeights(target_projector, OnlineProjector);
+        ModuleEma.CopyWeights(target_projector, Projector);
         ModuleEma.CopyWeights(target_prototypes, prototypes);
         ModuleEma.Freeze(target_encoder);
         ModuleEma.Freeze(target_projector);
         ModuleEma.Freeze(target_prototypes);
     }
-
-    private Sequential OnlineProjector => (Sequential)named_children().Single(c => c.name == "projector").module;
 
     /// <summary>The centre c subtracted from the teacher's logits (1, K).</summary>
     public Tensor Center => center;
@@ -67,8 +65,8 @@ public sealed class DinoObjective : SiameseObjective
         Tensor teacherFirst, teacherSecond;
         using (no_grad())
         {
-            teacherFirst = Logits(target_prototypes, target_projector.forward(Pooling.Mean(target_encoder.forward(batch.Views[0], null))));
-            teacherSecond = Logits(target_prototypes, target_projector.forward(Pooling.Mean(target_encoder.forward(batch.Views[1], null))));
+            teacherFirst = Logits(target_prototypes, Project(target_encoder, target_projector, batch.Views[0]));
+            teacherSecond = Logits(target_prototypes, Project(target_encoder, target_projector, batch.Views[1]));
         }
         var studentFirst = Logits(prototypes, first.Projected);
         var studentSecond = Logits(prototypes, second.Projected);
@@ -120,7 +118,7 @@ public sealed class DinoObjective : SiameseObjective
     {
         double momentum = Momentum(step);
         ModuleEma.Update(target_encoder, Encoder, momentum);
-        ModuleEma.Update(target_projector, OnlineProjector, momentum);
+        ModuleEma.Update(target_projector, Projector, momentum);
         ModuleEma.Update(target_prototypes, prototypes, momentum);
     }
 }
