@@ -47,8 +47,7 @@ public static class BenchCommand
             var tree = ConfigLoader.LoadTree(CliApp.FindConfig(parsed.GetValue(config)!), []);
             tree["dataset"] = new System.Text.Json.Nodes.JsonObject(); // the config's own dataset options don't apply to another dataset
             foreach (var o in overrides) ConfigLoader.ApplyOverride(tree, o);
-            ObjectiveAugmentDefaults.Fill(tree, catalog.Entries);
-            using var run = RunBuilder.Build(ConfigLoader.Bind(tree), catalog);
+            using var run = RunBuilder.Build(tree, catalog);
             stderr.WriteLine($"bench data: {run.Config.Dataset.Id} ({run.Loader.Count} images) at {run.Config.Model.ImageSize} px, batch {run.Config.Trainer.BatchSize}, " +
                              $"{parsed.GetValue(steps)} pipeline steps, then {parsed.GetValue(trainSteps)} training steps...");
             var result = DataBenchmark.Run(run, warmupSteps: 1, parsed.GetValue(steps), parsed.GetValue(trainSteps));

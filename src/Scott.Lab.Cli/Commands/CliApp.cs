@@ -75,13 +75,8 @@ public static class CliApp
     }
 
     /// <summary>Config file + --set overrides (+ the objective's augmentation recipe where they set none) → a validated, assembled run with the plugins of the catalog.</summary>
-    public static AssembledRun BuildRun(ParseResult parsed, string configPath, IEnumerable<string> overrides)
-    {
-        var catalog = LoadCatalog(parsed);
-        var tree = ConfigLoader.LoadTree(configPath, overrides);
-        ObjectiveAugmentDefaults.Fill(tree, catalog.Entries);
-        return RunBuilder.Build(ConfigLoader.Bind(tree), catalog);
-    }
+    public static AssembledRun BuildRun(ParseResult parsed, string configPath, IEnumerable<string> overrides) =>
+        RunBuilder.Build(ConfigLoader.LoadTree(configPath, overrides), LoadCatalog(parsed));
 
     public static LabSettings Settings(ParseResult parsed) => LabSettings.Load(parsed.GetValue(DataDir));
 

@@ -78,7 +78,7 @@ public sealed class MapModel : IDisposable
     {
         string config = Path.Combine(runDirectory, "config.yaml");
         if (!File.Exists(config)) throw MapException.Missing($"{config} not found: is {runDirectory} a run directory made by training?");
-        var run = RunBuilder.Build(ConfigLoader.Bind(ConfigLoader.LoadTree(config, overrides)), catalog);
+        var run = RunBuilder.Build(ConfigLoader.LoadTree(config, overrides), catalog);
         return FromRun(run, checkpoint);
     }
 

@@ -42,6 +42,16 @@ public sealed class AssembledRun : IDisposable
 /// <summary>Builds a run from a validated config. Every failure is a ConfigException/PluginException/DatasetException naming its key.</summary>
 public static class RunBuilder
 {
+    /// <summary>
+    /// Builds a run from a config tree (a preset with its --set overrides, or a stored run's config): the chosen
+    /// objective's augmentation recipe first fills the augment keys the tree leaves out, then the tree is bound.
+    /// </summary>
+    public static AssembledRun Build(JsonObject tree, PluginCatalog catalog)
+    {
+        ObjectiveAugmentDefaults.Fill(tree, catalog.Entries);
+        return Build(ConfigLoader.Bind(tree), catalog);
+    }
+
     public static AssembledRun Build(RunConfig config, PluginCatalog catalog)
     {
         var device = DeviceSelector.Select(config.Trainer.Device);
