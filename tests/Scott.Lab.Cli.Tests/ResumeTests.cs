@@ -66,11 +66,11 @@ public class ResumeTests
     [Fact]
     public void CancellingStopsAfterTheCurrentStepWithACheckpoint()
     {
-        var directory = new Scott.Lab.Engine.Runs.RunDirectory(CliRunner.TempDir());
+        var directory = new Scott.Lab.Engine.Training.RunDirectory(CliRunner.TempDir());
         using var run = Build();
         using var cancel = new CancellationTokenSource();
         cancel.Cancel(); // as SIGTERM/Ctrl+C would, before the first step ends
-        var summary = new Scott.Lab.Engine.Runs.TrainingDriver(run, directory).Run(resume: false, maxSteps: null, progress: null, cancel.Token);
+        var summary = new Scott.Lab.Engine.Training.TrainingDriver(run, directory).Run(resume: false, maxSteps: null, progress: null, cancel.Token);
         Assert.True(summary.Cancelled);
         Assert.Equal(1, summary.Steps);
         Assert.Equal(1, new Checkpoints(directory.Path).Latest() is { } latest ? Checkpoints.Load(latest, run.Objective, null).Step : -1);

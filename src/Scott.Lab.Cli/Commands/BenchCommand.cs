@@ -1,3 +1,4 @@
+using Scott.Lab.Cli.Benchmarks;
 using System.CommandLine;
 using System.Text.Json;
 using Scott.Lab.Engine.Benchmarks;

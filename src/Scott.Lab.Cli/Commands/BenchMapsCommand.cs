@@ -1,3 +1,4 @@
+using Scott.Lab.Cli.Recording;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;

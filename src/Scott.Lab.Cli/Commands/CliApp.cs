@@ -1,3 +1,4 @@
+using Scott.Lab.Cli.Hosting;
 using System.CommandLine;
 using Scott.Lab.Abstractions.Data;
 using Scott.Lab.Engine.Config;

@@ -1,8 +1,8 @@
+using Scott.Lab.Cli.Recording;
 using System.CommandLine;
 using System.Diagnostics;
 using Scott.Lab.Engine.Config;
 using Scott.Lab.Engine.Evaluation;
-using Scott.Lab.Engine.Runs;
 using Scott.Lab.Engine.Training;
 
 namespace Scott.Lab.Cli.Commands;

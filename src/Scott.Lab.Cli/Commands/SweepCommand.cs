@@ -8,7 +8,6 @@ using Scott.Lab.Abstractions.Plugins;
 using Scott.Lab.Engine.Config;
 using Scott.Lab.Engine.Data;
 using Scott.Lab.Engine.Evaluation;
-using Scott.Lab.Engine.Runs;
 using Scott.Lab.Engine.Training;
 using Scott.Lab.Plugins;
 

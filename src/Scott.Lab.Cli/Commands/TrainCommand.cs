@@ -1,7 +1,8 @@
+using Scott.Lab.Cli.Recording;
+using Scott.Lab.Cli.Terminal;
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Scott.Lab.Engine.Config;
-using Scott.Lab.Engine.Runs;
 using Scott.Lab.Engine.Training;
 
 namespace Scott.Lab.Cli.Commands;

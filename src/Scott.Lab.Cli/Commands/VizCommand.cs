@@ -3,7 +3,7 @@ using System.Globalization;
 using Scott.Lab.Abstractions.Data;
 using Scott.Lab.Engine.Analysis;
 using Scott.Lab.Engine.Config;
-using Scott.Lab.Engine.Runs;
+using Scott.Lab.Engine.Training;
 
 namespace Scott.Lab.Cli.Commands;
 

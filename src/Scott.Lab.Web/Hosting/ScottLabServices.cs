@@ -1,9 +1,11 @@
 using Microsoft.Extensions.Options;
 using Scott.Lab.Runs;
-using Scott.Lab.Web.Api;
-using Scott.Lab.Web.Maps;
-using Scott.Lab.Web.Plugins;
-using Scott.Lab.Web.Sessions;
+using Scott.Lab.Web.Features.Experiments;
+using Scott.Lab.Web.Features.Compare;
+using Scott.Lab.Web.Features.Maps;
+using Scott.Lab.Web.Features.Plugins;
+using Scott.Lab.Web.Features.Runs;
+using Scott.Lab.Web.Features.Sessions;
 
 namespace Scott.Lab.Web.Hosting;
 
@@ -19,7 +21,7 @@ public static class ScottLabServices
         services.AddPluginWatcherAndUploads();
         services.AddSingleton<AdminGate>();
         services.AddMaps();
-        services.AddSingleton(sp => new Runs.Snapshots.SnapshotStore(sp.GetRequiredService<RunStore>())).AddSingleton<Compare.CompareService>().AddHostedService<Compare.MetricDigestWarmer>();
+        services.AddSingleton(sp => new Runs.Snapshots.SnapshotStore(sp.GetRequiredService<RunStore>())).AddSingleton<CompareService>().AddHostedService<MetricDigestWarmer>();
         services.AddSingleton<SessionManager>().AddSingleton<IRunLauncher>(sp => sp.GetRequiredService<SessionManager>()).AddHostedService(sp => sp.GetRequiredService<SessionManager>());
         return services;
     }

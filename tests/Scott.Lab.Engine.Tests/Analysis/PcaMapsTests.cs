@@ -1,3 +1,4 @@
+using Scott.Lab.Tests.Shared;
 using Scott.Lab.Engine.Analysis;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using Scott.Lab.Tests.Shared;
 using Scott.Lab.Abstractions.Objectives;
 using Scott.Lab.Engine.Data;
 using TorchSharp;

@@ -1,3 +1,4 @@
+using Scott.Lab.Tests.Shared;
 using Scott.Lab.Abstractions.Masking;
 using static TorchSharp.torch;
 

@@ -3,11 +3,11 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using Scott.Lab.Runs;
 using Scott.Lab.Runs.Comparison;
-using Scott.Lab.Web.Components.Compare;
-using Scott.Lab.Web.Maps;
+using Scott.Lab.Web.Features.Compare;
+using Scott.Lab.Web.Features.Maps;
 using Scott.Lab.Web.Tests.Components;
-using ComparePage = Scott.Lab.Web.Components.Pages.Compare;
-using RunsList = Scott.Lab.Web.Components.Pages.Runs;
+using ComparePage = Scott.Lab.Web.Features.Compare.ComparePage;
+using RunsList = Scott.Lab.Web.Features.Runs.RunsPage;
 
 namespace Scott.Lab.Web.Tests.Compare;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Scott.Lab.Runs;
 using Scott.Lab.Runs.Snapshots;
-using Scott.Lab.Web.Compare;
+using Scott.Lab.Web.Features.Compare;
 
 namespace Scott.Lab.Web.Tests.Compare;
 

@@ -1,6 +1,6 @@
 using Scott.Lab.Engine.Analysis;
 using System.Collections.Concurrent;
-using Scott.Lab.Web.Maps;
+using Scott.Lab.Web.Features.Maps;
 using SkiaSharp;
 
 namespace Scott.Lab.Web.Tests.Compare;

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Scott.Lab.Runs;
 using Scott.Lab.Web.Hosting;
-using Scott.Lab.Web.Maps;
+using Scott.Lab.Web.Features.Maps;
 using Scott.Lab.Web.Tests.Integration;
 
 namespace Scott.Lab.Web.Tests.Compare;

@@ -4,8 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Scott.Lab.Runs.Comparison;
 using Scott.Lab.Runs.Snapshots;
 using Scott.Lab.Web.Tests.Components;
-using ComparePage = Scott.Lab.Web.Components.Pages.Compare;
-using SnapshotsPage = Scott.Lab.Web.Components.Pages.Snapshots;
+using ComparePage = Scott.Lab.Web.Features.Compare.ComparePage;
+using SnapshotsPage = Scott.Lab.Web.Features.Compare.Snapshots;
 
 namespace Scott.Lab.Web.Tests.Compare;
 

@@ -6,8 +6,13 @@ using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using Scott.Lab.Engine.Config;
 using Scott.Lab.Runs;
-using Scott.Lab.Web.Components.Pages;
-using Scott.Lab.Web.Sessions;
+using Scott.Lab.Web.Features.Compare;
+using Scott.Lab.Web.Features.Maps;
+using Scott.Lab.Web.Features.Plugins;
+using Scott.Lab.Web.Features.Runs;
+using Scott.Lab.Web.Features.Sessions;
+using Scott.Lab.Web.Features.Experiments;
+using Scott.Lab.Web.Features.Dashboard;
 
 namespace Scott.Lab.Web.Tests.Components;
 

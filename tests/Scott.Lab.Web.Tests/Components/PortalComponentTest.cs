@@ -1,3 +1,4 @@
+using Scott.Lab.Web.Features.Experiments;
 using System.Text.Json.Nodes;
 using Bunit;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -12,8 +13,8 @@ using MudBlazor.Services;
 using Scott.Lab.Runs;
 using Scott.Lab.Web.Components.Forms;
 using Scott.Lab.Web.Hosting;
-using Scott.Lab.Web.Plugins;
-using Scott.Lab.Web.Sessions;
+using Scott.Lab.Web.Features.Plugins;
+using Scott.Lab.Web.Features.Sessions;
 
 namespace Scott.Lab.Web.Tests.Components;
 

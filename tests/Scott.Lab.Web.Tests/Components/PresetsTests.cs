@@ -1,3 +1,4 @@
+using Scott.Lab.Web.Features.Experiments;
 using Scott.Lab.Engine.Config;
 using Scott.Lab.Web.Hosting;
 

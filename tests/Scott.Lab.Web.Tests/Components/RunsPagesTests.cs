@@ -2,8 +2,14 @@ using Microsoft.AspNetCore.Components.Web;
 using Bunit;
 using MudBlazor;
 using Scott.Lab.Runs;
-using Scott.Lab.Web.Components.Pages;
-using RunsList = Scott.Lab.Web.Components.Pages.Runs;
+using Scott.Lab.Web.Features.Compare;
+using Scott.Lab.Web.Features.Maps;
+using Scott.Lab.Web.Features.Plugins;
+using Scott.Lab.Web.Features.Runs;
+using Scott.Lab.Web.Features.Sessions;
+using Scott.Lab.Web.Features.Experiments;
+using Scott.Lab.Web.Features.Dashboard;
+using RunsList = Scott.Lab.Web.Features.Runs.RunsPage;
 
 namespace Scott.Lab.Web.Tests.Components;
 

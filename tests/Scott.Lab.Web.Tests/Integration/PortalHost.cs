@@ -15,8 +15,11 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Scott.Lab.Engine.Config;
 using Scott.Lab.Runs;
-using Scott.Lab.Web.Api;
-using Scott.Lab.Web.Sessions;
+using Scott.Lab.Web.Features.Compare;
+using Scott.Lab.Web.Features.Maps;
+using Scott.Lab.Web.Features.Plugins;
+using Scott.Lab.Web.Features.Runs;
+using Scott.Lab.Web.Features.Sessions;
 
 namespace Scott.Lab.Web.Tests.Integration;
 
@@ -104,7 +107,7 @@ public static class Specs
     public static StringContent Json(JsonNode spec) => new(spec.ToJsonString(), Encoding.UTF8, "application/json");
 
     public static async Task<RunRecord> GetRun(HttpClient client, string id) =>
-        (await client.GetFromJsonAsync<RunRecord>($"/api/runs/{id}", RunEndpoints.Json))!;
+        (await client.GetFromJsonAsync<RunRecord>($"/api/runs/{id}", ApiResults.Json))!;
 
     /// <summary>Polls GET /api/runs/{id} until <paramref name="done"/>; on time-out, fails with the run and its worker.log.</summary>
     public static async Task<RunRecord> WaitFor(HttpClient client, string id, Func<RunRecord, bool> done, string what, int seconds = 240)

@@ -1,8 +1,13 @@
+using Scott.Lab.Web.Hosting;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Scott.Lab.Runs;
-using Scott.Lab.Web.Api;
+using Scott.Lab.Web.Features.Compare;
+using Scott.Lab.Web.Features.Maps;
+using Scott.Lab.Web.Features.Plugins;
+using Scott.Lab.Web.Features.Runs;
+using Scott.Lab.Web.Features.Sessions;
 
 namespace Scott.Lab.Web.Tests.Integration;
 
@@ -135,6 +140,6 @@ public sealed class RunApiTests : IDisposable
         Assert.Equal(RunStatus.Interrupted, interrupted.Status);
         Assert.Null(interrupted.WorkerPid);
         Assert.Contains("the portal restarted while it ran; resume it", interrupted.History[^1].Message);
-        Assert.Equal(2, (await client.GetFromJsonAsync<JsonArray>("/api/runs", RunEndpoints.Json))!.Count);
+        Assert.Equal(2, (await client.GetFromJsonAsync<JsonArray>("/api/runs", ApiResults.Json))!.Count);
     }
 }

@@ -1,10 +1,14 @@
+using Scott.Lab.Web.Hosting;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Scott.Lab.Runs;
-using Scott.Lab.Web.Api;
-using Scott.Lab.Web.Sessions;
+using Scott.Lab.Web.Features.Compare;
+using Scott.Lab.Web.Features.Maps;
+using Scott.Lab.Web.Features.Plugins;
+using Scott.Lab.Web.Features.Runs;
+using Scott.Lab.Web.Features.Sessions;
 
 namespace Scott.Lab.Web.Tests.Integration;
 
@@ -27,7 +31,7 @@ public sealed class SessionTests
         string body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"{response.StatusCode}: {body}");
         Assert.Equal($"/api/runs/{JsonNode.Parse(body)!["id"]}", response.Headers.Location?.ToString());
-        return System.Text.Json.JsonSerializer.Deserialize<RunRecord>(body, RunEndpoints.Json)!;
+        return System.Text.Json.JsonSerializer.Deserialize<RunRecord>(body, ApiResults.Json)!;
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Scott.Lab.Cli.Commands;
 using Scott.Lab.Engine.Analysis;
-using Scott.Lab.Web.Maps;
+using Scott.Lab.Web.Features.Maps;
 using Scott.Lab.Web.Tests.Integration;
 using SkiaSharp;
 

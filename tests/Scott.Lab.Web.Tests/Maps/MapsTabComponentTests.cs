@@ -1,8 +1,7 @@
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using Scott.Lab.Runs;
-using Scott.Lab.Web.Components.Maps;
-using Scott.Lab.Web.Maps;
+using Scott.Lab.Web.Features.Maps;
 using Scott.Lab.Web.Tests.Components;
 
 namespace Scott.Lab.Web.Tests.Maps;

@@ -1,4 +1,4 @@
-using Scott.Lab.Web.Components.Maps;
+using Scott.Lab.Web.Features.Maps;
 
 namespace Scott.Lab.Web.Tests.Maps;
 

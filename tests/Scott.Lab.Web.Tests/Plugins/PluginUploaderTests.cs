@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using Scott.Lab.Abstractions.Plugins;
 using Scott.Lab.Plugins;
 using Scott.Lab.Web.Hosting;
-using Scott.Lab.Web.Plugins;
+using Scott.Lab.Web.Features.Plugins;
 
 namespace Scott.Lab.Web.Tests.Plugins;
 

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using Scott.Lab.Web.Hosting;
-using Scott.Lab.Web.Plugins;
-using PluginsPage = Scott.Lab.Web.Components.Pages.Plugins;
+using Scott.Lab.Web.Features.Plugins;
+using PluginsPage = Scott.Lab.Web.Features.Plugins.PluginsPage;
 
 namespace Scott.Lab.Web.Tests.Plugins;
 

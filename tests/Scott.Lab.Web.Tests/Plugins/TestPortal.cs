@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Scott.Lab.Web.Plugins;
+using Scott.Lab.Web.Features.Plugins;
 
 namespace Scott.Lab.Web.Tests.Plugins;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Scott.Lab.Engine.Config;
-using Scott.Lab.Web.Sessions;
+using Scott.Lab.Web.Features.Sessions;
 
 namespace Scott.Lab.Web.Components.Forms;
 

@@ -1,0 +1,26 @@
+using Scott.Lab.Web.Hosting;
+
+namespace Scott.Lab.Web.Features.Plugins;
+
+/// <summary><c>GET /api/plugins</c>: every plugin the portal knows, and every plugin file that failed with its error.</summary>
+public static class PluginEndpoints
+{
+    public static IEndpointRouteBuilder MapPluginEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/plugins", (PortalPlugins plugins) => Results.Json(
+            plugins.Catalog.Entries.Select(e => new
+            {
+                kind = e.Kind?.ToString().ToLowerInvariant(), // as configs name them: tokenizer, objective, dataset
+                id = e.Id,
+                version = e.Version,
+                status = e.Status,
+                error = e.Error,
+                file = e.AssemblyPath,
+                sha256 = e.Sha256,
+                displayName = e.DisplayName,
+                description = e.Description,
+            }),
+            ApiResults.Json));
+        return app;
+    }
+}

@@ -1,9 +1,0 @@
-using static TorchSharp.torch;
-
-namespace Scott.Lab.Engine.Tests;
-
-internal static class TensorAssert
-{
-    /// <summary>Same shape and bit-identical values (TorchSharp's Tensor.equal is element-wise).</summary>
-    public static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
-}
