@@ -123,10 +123,20 @@ public sealed class PluginCatalog
         var entries = Entries;
         var match = entries.FirstOrDefault(e => e.Status == PluginStatus.Loaded && e.Kind == kind && e.Id == id);
         if (match?.Instance is T plugin) return plugin;
-        var failed = entries.FirstOrDefault(e => e.Status == PluginStatus.Failed && e.Kind == kind && e.Id == id);
-        if (failed is not null) throw new PluginException($"{configKey}: plugin '{id}' failed to load: {failed.Error}");
-        var available = entries.Where(e => e.Status == PluginStatus.Loaded && e.Kind == kind).Select(e => e.Id).OrderBy(x => x);
-        throw new PluginException($"{configKey}: unknown {kind.ToString().ToLowerInvariant()} '{id}'. Available: {string.Join(", ", available)}");
+        throw new PluginException($"{configKey}: {Missing(entries, kind, id)}");
+    }
+
+    /// <summary>
+    /// Why no loaded <paramref name="kind"/> plugin has the id <paramref name="id"/>: it failed to load (with its
+    /// error), or it is unknown (with the ids that are available). The one wording of the CLI, the binder and the form.
+    /// </summary>
+    public static string Missing(IReadOnlyList<PluginEntry> entries, PluginKind kind, string id)
+    {
+        var failed = entries.FirstOrDefault(e => e.Status == PluginStatus.Failed && (e.Kind == kind || e.Kind is null) && e.Id == id);
+        if (failed is not null) return $"plugin '{id}' failed to load: {failed.Error}";
+        string kindName = kind.ToString().ToLowerInvariant();
+        var available = entries.Where(e => e.Status == PluginStatus.Loaded && e.Kind == kind).Select(e => e.Id).Order(StringComparer.Ordinal).ToList();
+        return $"unknown {kindName} '{id}'. Available: {(available.Count > 0 ? string.Join(", ", available) : $"none (no {kindName} plugin is loaded)")}";
     }
 
     public PluginEntry? EntryFor(IScottLabPlugin plugin) => Entries.FirstOrDefault(e => ReferenceEquals(e.Instance, plugin));

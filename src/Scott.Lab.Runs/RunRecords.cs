@@ -25,7 +25,7 @@ public sealed class PluginRef
 
 /// <summary>
 /// A run as the store keeps it. Small by design (LiteDB documents are limited to 1 MB): the spec is the resolved
-/// YAML config, metrics live in their own collection, and checkpoints and images stay on disk (see <see cref="ArtifactRecord"/>).
+/// spec tree, metrics live in their own collection, and checkpoints and images stay on disk (see <see cref="ArtifactRecord"/>).
 /// </summary>
 public sealed class RunRecord
 {
@@ -34,8 +34,14 @@ public sealed class RunRecord
     public string Name { get; set; } = "";
     /// <summary>The run's folder on disk (config.yaml, metrics.jsonl, checkpoints/, worker.log).</summary>
     public string Directory { get; set; } = "";
-    /// <summary>The resolved config (YAML), every default filled in: what the run trains and what comparisons diff.</summary>
-    public string SpecYaml { get; set; } = "";
+    /// <summary>
+    /// The run's spec, resolved (every default filled in), as a document: what the run trains, what the worker
+    /// builds and what comparisons diff. The run folder's config.yaml is a readable copy of it.
+    /// </summary>
+    public System.Text.Json.Nodes.JsonObject? Spec { get; set; }
+    /// <summary>The spec as YAML text, as runs recorded before the spec became a document kept it (see RunStore.MigrateLegacySpecs).</summary>
+    [LiteDB.BsonField("SpecYaml")]
+    public string? LegacySpecYaml { get; set; }
     /// <summary>"portal" or "cli".</summary>
     public string Source { get; set; } = "cli";
     public string Dataset { get; set; } = "";

@@ -24,6 +24,7 @@ public sealed partial class RunStore : IDisposable
         DatabaseFile = Path.Combine(DataDir, FileName);
         var mapper = new BsonMapper { EnumAsInteger = false, EmptyStringToNull = false, TrimWhitespace = false };
         mapper.Entity<RunRecord>().Ignore(r => r.IsFinished).Ignore(r => r.CanResume);
+        SpecDocuments.Register(mapper);
         _db = new LiteDatabase(new ConnectionString { Filename = DatabaseFile, Connection = ConnectionType.Shared }, mapper);
         _runs = _db.GetCollection<RunRecord>("runs");
         _metrics = _db.GetCollection<MetricRow>("metrics");
@@ -58,6 +59,33 @@ public sealed partial class RunStore : IDisposable
     }
 
     public RunRecord? Get(string id) => _runs.FindById(id);
+
+    /// <summary>The run whose folder is <paramref name="directory"/>, or null when this store has none there.</summary>
+    public RunRecord? FindByDirectory(string directory)
+    {
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        return List(new RunQuery(Limit: int.MaxValue)).FirstOrDefault(r =>
+            r.Directory.Length > 0 && string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(r.Directory)), full, StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Runs recorded before the spec became a document kept it as YAML text; <paramref name="parseYaml"/> (the
+    /// engine's config reader) turns each into its tree once. Returns how many runs were migrated.
+    /// </summary>
+    public int MigrateLegacySpecs(Func<string, System.Text.Json.Nodes.JsonObject> parseYaml)
+    {
+        int migrated = 0;
+        foreach (var run in _runs.FindAll().Where(r => r.Spec is null).ToList())
+        {
+            if (string.IsNullOrWhiteSpace(run.LegacySpecYaml)) continue;
+            System.Text.Json.Nodes.JsonObject tree;
+            try { tree = parseYaml(run.LegacySpecYaml); }
+            catch (Exception) { continue; } // unreadable: left as it is, and the run page says so
+            Update(run.Id, r => { r.Spec = tree; r.LegacySpecYaml = null; });
+            migrated++;
+        }
+        return migrated;
+    }
 
     /// <summary>Runs, newest first, filtered by a free-text search (id, name, plugins, tags, notes), a status and a tag.</summary>
     public IReadOnlyList<RunRecord> List(RunQuery? query = null)

@@ -33,7 +33,7 @@ public class BenchMapsCommandTests
         Assert.Contains("--checkpoint: no checkpoint '9' in this run. Available: step-00000002, step-00000004", missing.Err);
         var notARun = CliRunner.Run("bench", "maps", "--run", CliRunner.TempDir());
         Assert.Equal(2, notARun.Exit);
-        Assert.Contains("config.yaml not found", notARun.Err);
+        Assert.Contains("has no config.yaml; is it a run directory made by `scott-lab train`?", notARun.Err);
     }
 
     [Fact]

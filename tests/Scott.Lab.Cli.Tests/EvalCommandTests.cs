@@ -106,7 +106,7 @@ public class EvalCommandTests
     {
         var missing = CliRunner.Run("eval", "--run", Path.Combine(CliRunner.TempDir(), "nothing"));
         Assert.Equal(2, missing.Exit);
-        Assert.Contains("config.yaml not found", missing.Err);
+        Assert.Contains("nothing not found; is it a run directory", missing.Err);
 
         var budget = CliRunner.Run("train", CliRunner.Config("configs/ssl/tiny.yaml"), "--run-dir", CliRunner.TempDir(), "--set", "trainer.labels_per_class=10");
         Assert.Equal(2, budget.Exit);

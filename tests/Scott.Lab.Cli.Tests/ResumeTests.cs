@@ -11,7 +11,7 @@ public class ResumeTests
 
     private static AssembledRun Build() =>
         RunBuilder.Build(
-            ConfigLoader.Bind(ConfigLoader.LoadTree(CliRunner.Config("configs/ssl/tiny.yaml"),
+            RunSpecBinder.BindWithoutPlugins(ConfigLoader.LoadTree(CliRunner.Config("configs/ssl/tiny.yaml"),
                 // Dropout and drop-path on, so that the RNG has to be reproduced too.
                 ["trainer.steps=8", "trainer.batch_size=16", "model.dropout=0.1", "model.drop_path=0.2", "model.attn_dropout=0.1"])),
             PluginCatalog.Load([PluginCatalog.BuiltInFolder]));

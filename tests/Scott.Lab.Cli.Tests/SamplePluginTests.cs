@@ -34,7 +34,7 @@ public class SamplePluginTests
         // The built-in tiny preset, switched to the sample objective, with one of its options set the CLI's way.
         var tree = ConfigLoader.LoadTree(CliRunner.Config("configs/ssl/tiny.yaml"),
             ["objective.id=sample-barlow-twins", "objective.options.projector_dim=32", "trainer.steps=2", "trainer.batch_size=16"]);
-        using var run = RunBuilder.Build(ConfigLoader.Bind(tree), catalog);
+        using var run = RunBuilder.Build(RunSpecBinder.BindWithoutPlugins(tree), catalog);
         Assert.Equal(32, run.Resolved["objective"]!["options"]!["projector_dim"]!.GetValue<int>());
         using var trainer = new Trainer(run);
         var step = trainer.Step(0, withMetrics: true);
@@ -42,7 +42,7 @@ public class SamplePluginTests
         Assert.Contains("online_probe/acc", step.Metrics.Keys);
 
         var invalid = Assert.Throws<ConfigException>(() =>
-            RunBuilder.Build(ConfigLoader.Bind(ConfigLoader.LoadTree(CliRunner.Config("configs/ssl/tiny.yaml"),
+            RunBuilder.Build(RunSpecBinder.BindWithoutPlugins(ConfigLoader.LoadTree(CliRunner.Config("configs/ssl/tiny.yaml"),
                 ["objective.id=sample-barlow-twins", "objective.options.redundancy_weight=2"])), catalog));
         Assert.Contains("objective.options.redundancy_weight: must be between 0 and 1", invalid.Message);
     }

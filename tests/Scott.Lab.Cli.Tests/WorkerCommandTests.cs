@@ -27,7 +27,7 @@ public sealed class WorkerCommandTests
     {
         string data = CliRunner.TempDir();
         using var store = new RunStore(data);
-        var run = store.Create(new RunRecord { Name = "worker-test", SpecYaml = specYaml, Source = "portal" });
+        var run = store.Create(new RunRecord { Name = "worker-test", Spec = ConfigLoader.ParseTree(specYaml, "test spec"), Source = "portal" });
         return (data, run);
     }
 
@@ -127,7 +127,7 @@ public sealed class WorkerCommandTests
             Assert.Equal(runDir, run.Directory);
             Assert.Equal("tiny", run.Name);
             Assert.Equal(("fashion-mnist-sample", "scott", "mim-jepa"), (run.Dataset, run.Tokenizer, run.Objective));
-            Assert.Contains("mask_ratio", run.SpecYaml); // resolved: plugin defaults filled in
+            Assert.Contains("mask_ratio", ConfigLoader.ToYaml(run.Spec!)); // resolved: plugin defaults filled in
             Assert.Equal(RunStatus.Cancelled, run.Status); // stopped early by --max-steps: resumable
             Assert.Equal(3, run.Step);
             Assert.Equal([1L, 2L], store.Metrics(run.Id).Select(m => m.Step)); // log_every, and the last step

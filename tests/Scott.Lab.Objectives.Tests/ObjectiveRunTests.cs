@@ -43,7 +43,7 @@ public class ObjectiveRunTests
     {
         // The preset's own schedule (warm-up over its first epoch, 19 steps of 64); windows of 8 steps at each end.
         const int steps = 48, window = 8;
-        var config = ConfigLoader.Bind(ConfigLoader.LoadTree(TinyPreset, [$"objective.id={id}", $"trainer.steps={steps}"]));
+        var config = RunSpecBinder.BindWithoutPlugins(ConfigLoader.LoadTree(TinyPreset, [$"objective.id={id}", $"trainer.steps={steps}"]));
         using var run = RunBuilder.Build(config, Catalog.Value);
         Assert.Equal(id, run.Resolved["objective"]!["id"]!.ToString());
         using var trainer = new Trainer(run);
@@ -75,7 +75,7 @@ public class ObjectiveRunTests
         {
             var tree = ConfigLoader.LoadTree(TinyPreset, order);
             Assert.Equal(0.3, tree["objective"]!["options"]!["temperature"]!.GetValue<double>());
-            using var run = RunBuilder.Build(ConfigLoader.Bind(tree), Catalog.Value);
+            using var run = RunBuilder.Build(RunSpecBinder.BindWithoutPlugins(tree), Catalog.Value);
             Assert.Equal(0.3, run.Resolved["objective"]!["options"]!["temperature"]!.GetValue<double>());
         }
 
@@ -87,7 +87,7 @@ public class ObjectiveRunTests
     [Fact]
     public void An_option_the_new_objective_does_not_know_is_an_error_naming_the_key_and_the_allowed_ones()
     {
-        var config = ConfigLoader.Bind(ConfigLoader.LoadTree(TinyPreset, ["objective.id=simclr", "objective.options.predictor_depth=2"]));
+        var config = RunSpecBinder.BindWithoutPlugins(ConfigLoader.LoadTree(TinyPreset, ["objective.id=simclr", "objective.options.predictor_depth=2"]));
         var error = Assert.Throws<ConfigException>(() => RunBuilder.Build(config, Catalog.Value));
         Assert.Contains("objective.options.predictor_depth: unknown key", error.Message);
         Assert.Contains("temperature", error.Message);
@@ -96,7 +96,7 @@ public class ObjectiveRunTests
     [Fact]
     public void Invalid_objective_options_are_config_errors_under_their_key()
     {
-        var config = ConfigLoader.Bind(ConfigLoader.LoadTree(TinyPreset, ["objective.id=vicreg", "objective.options.variance_weight=-1"]));
+        var config = RunSpecBinder.BindWithoutPlugins(ConfigLoader.LoadTree(TinyPreset, ["objective.id=vicreg", "objective.options.variance_weight=-1"]));
         var error = Assert.Throws<ConfigException>(() => RunBuilder.Build(config, Catalog.Value));
         Assert.Contains("objective.options.variance_weight: must be between 0 and 1000", error.Message);
     }

@@ -48,8 +48,8 @@ public static class BenchCommand
             var tree = ConfigLoader.LoadTree(CliApp.FindConfig(parsed.GetValue(config)!), []);
             tree["dataset"] = new System.Text.Json.Nodes.JsonObject(); // the config's own dataset options don't apply to another dataset
             foreach (var o in overrides) ConfigLoader.ApplyOverride(tree, o);
-            using var run = RunBuilder.Build(tree, catalog);
-            stderr.WriteLine($"bench data: {run.Config.Dataset.Id} ({run.Loader.Count} images) at {run.Config.Model.ImageSize} px, batch {run.Config.Trainer.BatchSize}, " +
+            using var run = RunBuilder.Build(RunSpecBinder.BindOrThrow(tree, catalog), catalog);
+            stderr.WriteLine($"bench data: {run.Spec.Dataset.Id} ({run.Loader.Count} images) at {run.Spec.Model.ImageSize} px, batch {run.Spec.Trainer.BatchSize}, " +
                              $"{parsed.GetValue(steps)} pipeline steps, then {parsed.GetValue(trainSteps)} training steps...");
             var result = DataBenchmark.Run(run, warmupSteps: 1, parsed.GetValue(steps), parsed.GetValue(trainSteps));
             stdout.WriteLine(JsonSerializer.Serialize(result, Snake));
@@ -69,7 +69,7 @@ public static class BenchCommand
         {
             if (parsed.GetValue(steps) < 1) throw new ConfigException("--steps: must be at least 1");
             using var run = CliApp.BuildRun(parsed, CliApp.FindConfig(parsed.GetValue(config)!), parsed.GetValue(set) ?? []);
-            var runConfig = run.Config;
+            var runConfig = run.Spec;
             stderr.WriteLine($"bench: {runConfig.Tokenizer.Id} + {runConfig.Objective.Id}, width {runConfig.Model.Width}, depth {runConfig.Model.Depth}, " +
                              $"image {runConfig.Model.ImageSize}, batch {runConfig.Trainer.BatchSize}, {parsed.GetValue(steps)} steps...");
             var result = TrainBenchmark.Run(run, parsed.GetValue(warmup), parsed.GetValue(steps));

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
@@ -81,7 +82,12 @@ public static class BenchCompareCommand
         var run = store.Create(new RunRecord
         {
             Name = $"bench-{index}", Status = RunStatus.Completed, TotalSteps = points, Step = points, Dataset = "fashion-mnist", Tokenizer = "scott", Objective = "mim-jepa",
-            SpecYaml = $"model:\n  width: {64 * (index + 1)}\n  depth: 4\noptimizer:\n  lr: {0.001 * (index + 1)}\ntrainer:\n  epochs: 10\n  seed: {index}\n",
+            Spec = new JsonObject
+            {
+                ["model"] = new JsonObject { ["width"] = 64 * (index + 1), ["depth"] = 4 },
+                ["optimizer"] = new JsonObject { ["lr"] = 0.001 * (index + 1) },
+                ["trainer"] = new JsonObject { ["epochs"] = 10, ["seed"] = index },
+            },
         });
         var random = new Random(index);
         store.AppendMetricRows(run.Id, Enumerable.Range(0, points).Select(step => ((long)step, (IReadOnlyDictionary<string, double>)new Dictionary<string, double>

@@ -27,7 +27,8 @@ public static class BenchMapsCommand
         command.SetAction(parsed =>
         {
             string dir = Path.GetFullPath(parsed.GetValue(run)!);
-            if (!File.Exists(Path.Combine(dir, "config.yaml"))) throw new ConfigException($"--run: {dir}/config.yaml not found; is it a run directory made by `scott-lab train`?");
+            if (!Directory.Exists(dir)) throw new ConfigException($"--run: {dir} not found; is it a run directory made by `scott-lab train`?");
+            var spec = CliApp.SpecOf(parsed, dir);
             int count = parsed.GetValue(images);
             if (count < 1) throw new ConfigException("--images: must be at least 1.");
             var clock = Stopwatch.StartNew();
@@ -36,7 +37,7 @@ public static class BenchMapsCommand
             clock.Restart();
             using (TorchSharp.torch.zeros(1)) { } // loads libtorch, once per process: a running portal has paid it
             double torchSeconds = clock.Elapsed.TotalSeconds;
-            using var renderer = new MapRenderer((folder, ckpt) => MapModel.Load(folder, ckpt, catalog, MapModel.SharedProcessOverrides),
+            using var renderer = new MapRenderer((_, ckpt) => MapModel.Load(spec, ckpt, catalog, MapModel.SharedProcessOverrides),
                 options: new MapRendererOptions { Threads = 1 }); // as the portal renders
             string? wanted = parsed.GetValue(checkpoint);
 

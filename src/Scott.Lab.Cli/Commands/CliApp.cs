@@ -1,4 +1,4 @@
-using Scott.Lab.Cli.Hosting;
+using Scott.Lab.Engine.Hosting;
 using System.CommandLine;
 using Scott.Lab.Abstractions.Data;
 using Scott.Lab.Engine.Config;
@@ -63,23 +63,48 @@ public static class CliApp
     private static bool IsExpected(Exception e) =>
         e is ConfigException or PluginException or DatasetException or TrainingDivergedException or InvalidOperationException or IOException;
 
-    public static PluginCatalog LoadCatalog(ParseResult parsed)
-    {
-        var settings = Settings(parsed);
-        // DATA/plugins holds the plugins uploaded to the portal: a run launched there must build here too.
-        var folders = new List<string> { PluginCatalog.BuiltInFolder, Path.Combine(settings.DataDir, "plugins") };
-        folders.AddRange(settings.PluginFolders);
-        folders.AddRange(parsed.GetValue(PluginFolders) ?? []);
-        var fromEnv = Environment.GetEnvironmentVariable("SCOTT_LAB_PLUGINS");
-        if (!string.IsNullOrWhiteSpace(fromEnv)) folders.AddRange(fromEnv.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
-        return PluginCatalog.Load(folders);
-    }
+    /// <summary>The catalog of the environment's plugin folders: built-in, DATA/plugins (uploads), configured, --plugins.</summary>
+    public static PluginCatalog LoadCatalog(ParseResult parsed) => PluginCatalog.Load(Settings(parsed).PluginFolderPaths);
 
     /// <summary>Config file + --set overrides (+ the objective's augmentation recipe where they set none) → a validated, assembled run with the plugins of the catalog.</summary>
     public static AssembledRun BuildRun(ParseResult parsed, string configPath, IEnumerable<string> overrides) =>
-        RunBuilder.Build(ConfigLoader.LoadTree(configPath, overrides), LoadCatalog(parsed));
+        BuildRun(parsed, ConfigLoader.LoadTree(configPath, overrides));
 
-    public static LabSettings Settings(ParseResult parsed) => LabSettings.Load(parsed.GetValue(DataDir));
+    /// <summary>A spec tree (a config file's, or a stored run's) → the bound spec → the assembled run.</summary>
+    public static AssembledRun BuildRun(ParseResult parsed, System.Text.Json.Nodes.JsonObject tree)
+    {
+        var catalog = LoadCatalog(parsed);
+        return RunBuilder.Build(RunSpecBinder.BindOrThrow(tree, catalog), catalog);
+    }
+
+    /// <summary>
+    /// The spec of the run in <paramref name="directory"/>: the run store's (the source of truth) when the run is
+    /// recorded there, else the folder's config.yaml (a run folder that no store knows, e.g. copied from elsewhere).
+    /// </summary>
+    public static System.Text.Json.Nodes.JsonObject SpecOf(ParseResult parsed, string directory, IEnumerable<string>? overrides = null)
+    {
+        System.Text.Json.Nodes.JsonObject? stored = null;
+        try
+        {
+            using var store = new Scott.Lab.Runs.RunStore(Settings(parsed).DataDir);
+            stored = store.FindByDirectory(directory)?.Spec;
+        }
+        catch (Exception e) when (e is IOException or LiteDB.LiteException or UnauthorizedAccessException) { } // no store here: the folder's copy
+        string file = Path.Combine(directory, "config.yaml");
+        if (stored is null && !File.Exists(file))
+            throw new ConfigException($"--run: {directory} is not a run of the store in {Settings(parsed).DataDir} and has no config.yaml; is it a run directory made by `scott-lab train`?");
+        var tree = stored is not null ? (System.Text.Json.Nodes.JsonObject)stored.DeepClone() : ConfigLoader.LoadTree(file);
+        foreach (var assignment in overrides ?? []) ConfigLoader.ApplyOverride(tree, assignment);
+        return tree;
+    }
+
+    /// <summary>The host environment: --data-dir (or the settings), and --plugins plus SCOTT_LAB_PLUGINS after the settings' folders.</summary>
+    public static LabEnvironment Settings(ParseResult parsed)
+    {
+        var fromEnv = Environment.GetEnvironmentVariable("SCOTT_LAB_PLUGINS") is { Length: > 0 } list
+            ? list.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries) : [];
+        return LabEnvironment.Load(parsed.GetValue(DataDir), [.. parsed.GetValue(PluginFolders) ?? [], .. fromEnv]);
+    }
 
     /// <summary>A config path as given, or relative to the repository's configs/ when run from elsewhere.</summary>
     public static string FindConfig(string path)

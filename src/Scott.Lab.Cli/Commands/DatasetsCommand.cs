@@ -32,7 +32,7 @@ public static class DatasetsCommand
             var raw = new JsonObject();
             if (parsed.GetValue(root) is { } folder) raw["root"] = folder;
             foreach (var assignment in parsed.GetValue(set) ?? []) ConfigLoader.ApplyOverride(raw, assignment);
-            var options = ConfigLoader.BindPluginOptions(plugin.OptionsType, raw.Count == 0 ? null : raw, "dataset.options");
+            var options = RunSpecBinder.BindOptions(plugin.OptionsType, raw.Count == 0 ? null : raw, "dataset.options");
 
             using var opened = plugin.Open(options);
             Print(stdout, id, opened);

@@ -31,8 +31,8 @@ public static class EvalCommand
         command.SetAction(parsed =>
         {
             string dir = parsed.GetValue(run)!;
+            if (!Directory.Exists(dir)) throw new ConfigException($"--run: {Path.GetFullPath(dir)} not found; is it a run directory made by `scott-lab train`?");
             var directory = new RunDirectory(dir);
-            if (!File.Exists(directory.ConfigFile)) throw new ConfigException($"--run: {directory.ConfigFile} not found; is {dir} a run directory made by `scott-lab train`?");
             var protocols = ParseProtocols(parsed.GetValue(protocol)!);
             var subject = parsed.GetValue(baseline) switch
             {
@@ -48,7 +48,7 @@ public static class EvalCommand
 
             var overrides = new List<string>();
             if (parsed.GetValue(device) is { } d) overrides.Add($"trainer.device={d}");
-            using var assembled = CliApp.BuildRun(parsed, directory.ConfigFile, overrides);
+            using var assembled = CliApp.BuildRun(parsed, CliApp.SpecOf(parsed, directory.Path, overrides));
             string? used = null;
             if (subject == EvalSubject.Checkpoint)
             {
@@ -56,12 +56,12 @@ public static class EvalCommand
                 Checkpoints.Load(used, assembled.Objective, null);
             }
             string what = subject == EvalSubject.Checkpoint ? used! : $"baseline {parsed.GetValue(baseline)}";
-            stderr.WriteLine($"eval {what}: {string.Join(", ", protocols).ToLowerInvariant()} on {assembled.Config.Dataset.Id}" +
+            stderr.WriteLine($"eval {what}: {string.Join(", ", protocols).ToLowerInvariant()} on {assembled.Spec.Dataset.Id}" +
                              (parsed.GetValue(labels) is { } n ? $", {n} labels per class" : ", all labels"));
 
             var progress = new StageProgress(stderr);
             var runner = new EvalRunner(assembled.Dataset, subject == EvalSubject.Pixels ? null : assembled.Objective.Encoder,
-                assembled.Config.Model.ImageSize, assembled.Device, progress.Show);
+                assembled.Spec.Model.ImageSize, assembled.Device, progress.Show);
             var request = new EvalRequest(protocols, subject, parsed.GetValue(labels), parsed.GetValue(seed),
                 parsed.GetValue(linearEpochs), parsed.GetValue(attentiveEpochs), parsed.GetValue(batch), Math.Max(0, parsed.GetValue(minSteps)));
             var results = runner.Run(request, used);

@@ -63,7 +63,7 @@ public static class SweepCommand
             var settings = new SweepSettings(configPath, budget, perClass, !parsed.GetValue(skipAll), (parsed.GetValue(set) ?? []).ToList(),
                 parsed.GetValue(linearEpochs), Math.Max(0, parsed.GetValue(minSteps)), parsed.GetValue(seed), parsed.GetValue(objectiveAugment));
             // The bound config is checked once up front (with the first objective), so a bad --set fails now.
-            ConfigLoader.Bind(ConfigLoader.LoadTree(configPath, TrainOverrides(settings, plugins[0])));
+            RunSpecBinder.BindOrThrow(ConfigLoader.LoadTree(configPath, TrainOverrides(settings, plugins[0])), catalog);
 
             string outDir = Path.GetFullPath(parsed.GetValue(output)!);
             Directory.CreateDirectory(outDir);
@@ -169,11 +169,11 @@ public static class SweepCommand
         try
         {
             var directory = new RunDirectory(row.RunDir);
-            using var run = CliApp.BuildRun(parsed, directory.ConfigFile, []);
+            using var run = CliApp.BuildRun(parsed, CliApp.SpecOf(parsed, directory.Path));
             string checkpoint = EvalCommand.ResolveCheckpoint(directory, null);
             Checkpoints.Load(checkpoint, run.Objective, null);
             var progress = new EvalCommand.StageProgress(stderr);
-            var runner = new EvalRunner(run.Dataset, run.Objective.Encoder, run.Config.Model.ImageSize, run.Device, progress.Show);
+            var runner = new EvalRunner(run.Dataset, run.Objective.Encoder, run.Spec.Model.ImageSize, run.Device, progress.Show);
             // Both label budgets from one feature extraction: the all-labels pool is extracted once and the few-label probe picks its images out of it.
             IReadOnlyList<int?> budgets = settings.AllLabels ? [settings.LabelsPerClass, null] : [settings.LabelsPerClass];
             stderr.WriteLine($"sweep: probing {row.Objective} ({string.Join(" and ", budgets.Select(b => b is { } n ? $"{n} labels per class" : "all labels"))})");

@@ -1,7 +1,7 @@
+using Scott.Lab.Cli.Hosting;
 using Scott.Lab.Cli.Recording;
 using Scott.Lab.Cli.Terminal;
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Scott.Lab.Engine.Config;
 using Scott.Lab.Engine.Training;
 
@@ -27,16 +27,18 @@ public static class TrainCommand
             var overrides = (parsed.GetValue(set) ?? []).ToList();
             if (parsed.GetValue(device) is { } d) overrides.Add($"trainer.device={d}");
 
-            // A resumed run uses the config it saved, so that nothing can drift between the two halves.
             string? given = parsed.GetValue(config);
             if (!resuming && given is null) throw new ConfigException("train: give a config file, e.g. scott-lab train configs/ssl/tiny.yaml");
+            if (resuming && !Directory.Exists(dir)) throw new ConfigException($"--resume: {Path.GetFullPath(dir!)} not found; is it a run directory?");
             string configPath = resuming ? Path.Combine(dir!, "config.yaml") : CliApp.FindConfig(given!);
-            if (resuming && !File.Exists(configPath)) throw new ConfigException($"--resume: {configPath} not found; is {dir} a run directory?");
             long? max = parsed.GetValue(maxSteps);
             if (max is <= 0) throw new ConfigException($"--max-steps: must be positive, got {max}");
 
-            using var run = CliApp.BuildRun(parsed, configPath, overrides);
-            var runConfig = run.Config;
+            // Ctrl+C and SIGTERM (what a portal or scheduler sends) stop after the current step, with a checkpoint.
+            using var stop = new StopSignal(stderr);
+            // A resumed run uses the spec it saved (the store's, else its config.yaml), so nothing can drift between the two halves.
+            using var run = resuming ? CliApp.BuildRun(parsed, CliApp.SpecOf(parsed, dir!, overrides)) : CliApp.BuildRun(parsed, configPath, overrides);
+            var runConfig = run.Spec;
             string name = runConfig.Name ?? Path.GetFileNameWithoutExtension(configPath);
             var directory = new RunDirectory(dir ?? Path.Combine(CliApp.Settings(parsed).RunsDir, $"{name}-{DateTime.Now:yyyyMMdd-HHmmss}"));
             if (!resuming)
@@ -44,29 +46,18 @@ public static class TrainCommand
                 directory.WriteConfig(run.Resolved);
                 directory.WriteJson(directory.RunFile, RunInfo.Describe(run));
             }
-            stderr.WriteLine($"run {directory.Path}: {run.Config.Tokenizer.Id} + {run.Config.Objective.Id} on {run.Config.Dataset.Id} " +
+            stderr.WriteLine($"run {directory.Path}: {run.Spec.Tokenizer.Id} + {run.Spec.Objective.Id} on {run.Spec.Dataset.Id} " +
                              $"({run.Loader.Count} images, {run.TotalSteps} steps, {run.Device.type.ToString().ToLowerInvariant()})");
-
-            // Ctrl+C (SIGINT) and SIGTERM (what a portal or scheduler sends) stop after the current step, with a checkpoint.
-            using var cancel = new CancellationTokenSource();
-            void Stop(PosixSignalContext context)
-            {
-                context.Cancel = true;
-                if (!cancel.IsCancellationRequested) stderr.WriteLine("\nstopping after this step (a checkpoint will be saved)...");
-                cancel.Cancel();
-            }
-            using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-            using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
             // The run is recorded in the store it shares with the portal (source "cli"); a store problem is only a warning.
             using var recorder = StoreRecorder.Open(CliApp.Settings(parsed).DataDir, stderr);
             recorder.AttachCliRun(run, directory.Path, name, resuming);
             recorder.MarkRunning(run, resuming ? StoreRecorder.CheckpointStep(new Checkpoints(directory.Path).Latest()) : null);
-            var line = new ProgressLine(stderr, run.Config.Trainer.LogEvery);
+            var line = new ProgressLine(stderr, run.Spec.Trainer.LogEvery);
             TrainingSummary summary;
             try
             {
-                summary = new TrainingDriver(run, directory, recorder).Run(resuming, max, line.Show, cancel.Token);
+                summary = new TrainingDriver(run, directory, recorder).Run(resuming, max, line.Show, stop.Token);
             }
             catch (Exception e)
             {

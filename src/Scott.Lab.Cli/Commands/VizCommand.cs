@@ -43,7 +43,7 @@ public static class VizCommand
             string dir = parsed.GetValue(run)!;
             if (!Directory.Exists(dir)) throw new ConfigException($"--run: {Path.GetFullPath(dir)} not found.");
             var directory = new RunDirectory(dir);
-            if (!File.Exists(directory.ConfigFile)) throw new ConfigException($"--run: {directory.ConfigFile} not found; is {dir} a run directory made by `scott-lab train`?");
+            var spec = CliApp.SpecOf(parsed, directory.Path); // fails early when the folder is no run
             string what = parsed.GetValue(kind)!;
             if (what is not ("pca" or "attention" or "both")) throw new ConfigException($"--kind: '{what}' is not one of pca, attention, both.");
             bool doPca = what != "attention", doAttention = what != "pca";
@@ -67,7 +67,7 @@ public static class VizCommand
             var inputs = files is null ? new Dictionary<string, string>() : InputFiles(files);
             // The portal's renderer, on one torch thread; SkiaSharp's native library is loadable once the catalog is.
             using var renderer = new MapRenderer(
-                (_, folder) => MapModel.FromRun(CliApp.BuildRun(parsed, directory.ConfigFile, overrides), folder),
+                (_, folder) => MapModel.FromRun(CliApp.BuildRun(parsed, CliApp.SpecOf(parsed, directory.Path, overrides)), folder),
                 (id, channels) => inputs.TryGetValue(id, out var path) ? Decode(path, channels) : null,
                 new MapRendererOptions { AllowCheckpointFolders = true, Threads = 1 }); // --checkpoint may name any folder
             var info = renderer.DescribeAsync(directory.Path, used, count ?? 1, parsed.GetValue(seed)).GetAwaiter().GetResult();

@@ -1,7 +1,7 @@
+using Scott.Lab.Cli.Hosting;
 using Scott.Lab.Cli.Recording;
 using Scott.Lab.Cli.Terminal;
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Scott.Lab.Engine.Config;
 using Scott.Lab.Engine.Training;
 using Scott.Lab.Runs;
@@ -37,26 +37,18 @@ public static class WorkerCommand
         if (record.Status == RunStatus.Running && record.WorkerPid is { } other && other != Environment.ProcessId && ProcessIsAlive(other))
             throw new InvalidOperationException($"run {id} is already being trained by process {other}; stop it first.");
 
-        // A stop request (the portal's SIGTERM, Ctrl+C) finishes the current step and saves a checkpoint. Registered
-        // before the run is built, so that a cancel during start-up is not lost.
-        using var cancel = new CancellationTokenSource();
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            if (!cancel.IsCancellationRequested) stderr.WriteLine("stopping after this step (a checkpoint will be saved)...");
-            cancel.Cancel();
-        }
-        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        // A stop request (the portal's SIGTERM, Ctrl+C) finishes the current step and saves a checkpoint.
+        using var stop = new StopSignal(stderr);
 
         var recorder = StoreRecorder.For(store, id, stderr);
         try
         {
-            if (string.IsNullOrWhiteSpace(record.SpecYaml))
-                throw new ConfigException($"run {id} has no spec (SpecYaml is empty); launch it again from the portal.");
+            store.MigrateLegacySpecs(yaml => ConfigLoader.ParseTree(yaml, $"run {id}'s stored spec"));
+            var spec = store.Get(id)?.Spec ?? throw new ConfigException($"run {id} has no spec; launch it again from the portal.");
             var directory = new RunDirectory(string.IsNullOrEmpty(record.Directory) ? Path.Combine(store.RunsDir, id) : record.Directory);
-            File.WriteAllText(directory.ConfigFile, record.SpecYaml);
-            using var run = CliApp.BuildRun(parsed, directory.ConfigFile, []);
+            // The store's spec is the run's; config.yaml is its readable copy in the run folder.
+            using var run = CliApp.BuildRun(parsed, spec);
+            directory.WriteConfig(run.Resolved);
 
             // Continue from the latest checkpoint whenever there is one (a resume, or a worker that died); else start afresh.
             string? latest = new Checkpoints(directory.Path).Latest();
@@ -69,11 +61,11 @@ public static class WorkerCommand
             if (!resume || !File.Exists(directory.RunFile)) directory.WriteJson(directory.RunFile, RunInfo.Describe(run));
             long? resumedFrom = resume ? StoreRecorder.CheckpointStep(latest) : null;
             recorder.MarkRunning(run, resumedFrom);
-            stderr.WriteLine($"worker {Environment.ProcessId}: run {id} ({directory.Path}): {run.Config.Tokenizer.Id} + {run.Config.Objective.Id} on {run.Config.Dataset.Id}, " +
+            stderr.WriteLine($"worker {Environment.ProcessId}: run {id} ({directory.Path}): {run.Spec.Tokenizer.Id} + {run.Spec.Objective.Id} on {run.Spec.Dataset.Id}, " +
                              $"{run.TotalSteps} steps on {run.Device.type.ToString().ToLowerInvariant()}" + (resume ? $", resuming from step {resumedFrom}" : ""));
 
-            var line = new ProgressLine(stderr, run.Config.Trainer.LogEvery);
-            var summary = new TrainingDriver(run, directory, recorder).Run(resume, null, line.Show, cancel.Token);
+            var line = new ProgressLine(stderr, run.Spec.Trainer.LogEvery);
+            var summary = new TrainingDriver(run, directory, recorder).Run(resume, null, line.Show, stop.Token);
             line.Finish();
             recorder.Finish(summary);
             stdout.WriteLine($"{(summary.Cancelled ? "cancelled" : "done")}: {summary.Steps}/{summary.TotalSteps} steps, loss {summary.FirstLoss:F4} -> {summary.LastLoss:F4}, {summary.WallSeconds:F1} s.");

@@ -45,16 +45,16 @@ public sealed class StoreRecorder : ITrainingSink, IDisposable
     /// <summary>`train`: a new record for a new run, or the existing one (found by its folder) for --resume.</summary>
     public void AttachCliRun(AssembledRun run, string directory, string name, bool resuming) => Guard("record the run", store =>
     {
-        var existing = resuming ? FindByDirectory(store, directory) : null;
+        var existing = resuming ? store.FindByDirectory(directory) : null;
         RunId = existing?.Id ?? store.Create(new RunRecord
         {
             Name = name,
             Directory = directory,
-            SpecYaml = ConfigLoader.ToYaml(run.Resolved),
+            Spec = run.Resolved,
             Source = "cli",
-            Dataset = run.Config.Dataset.Id,
-            Tokenizer = run.Config.Tokenizer.Id,
-            Objective = run.Config.Objective.Id,
+            Dataset = run.Spec.Dataset.Id,
+            Tokenizer = run.Spec.Tokenizer.Id,
+            Objective = run.Spec.Objective.Id,
             Status = RunStatus.Queued,
             TotalSteps = run.TotalSteps,
         }).Id;
@@ -131,7 +131,7 @@ public sealed class StoreRecorder : ITrainingSink, IDisposable
     /// <summary>`eval`: one evaluation per result file, for the run whose folder is <paramref name="directory"/> (if the store has it).</summary>
     public void RecordEvaluations(string directory, IEnumerable<(EvalResult Result, string File, string Protocol)> results) => Guard("record evaluations", store =>
     {
-        var run = FindByDirectory(store, directory);
+        var run = store.FindByDirectory(directory);
         if (run is null) return; // a run folder the store never saw (made before the store, or elsewhere)
         foreach (var (result, file, protocol) in results)
         {
@@ -153,13 +153,6 @@ public sealed class StoreRecorder : ITrainingSink, IDisposable
             store.AddArtifact(new ArtifactRecord { RunId = run.Id, Kind = "eval", Path = file, Bytes = new FileInfo(file).Length });
         }
     }, needsRun: false);
-
-    public static RunRecord? FindByDirectory(RunStore store, string directory)
-    {
-        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
-        return store.List(new RunQuery(Limit: int.MaxValue)).FirstOrDefault(r =>
-            r.Directory.Length > 0 && string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(r.Directory)), full, StringComparison.Ordinal));
-    }
 
     /// <summary>The message a Failed run keeps: what went wrong, without a stack trace.</summary>
     public static string Describe(Exception e) =>

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Scott.Lab.Abstractions.Data;
 using Scott.Lab.Engine.Config;
 using Scott.Lab.Engine.Models;
@@ -58,7 +59,7 @@ public sealed class MapModel : IDisposable
             Checkpoints.Load(checkpoint, run.Objective, null);
             if (run.Objective.Encoder is not VisionTransformer encoder)
                 throw new InvalidOperationException($"maps need a VisionTransformer encoder; this run has {run.Objective.Encoder.GetType().Name}.");
-            return new MapModel(encoder, run.Dataset, run.Config.Model.ImageSize, run.Config.Model.Heads, run.Device, checkpoint, run);
+            return new MapModel(encoder, run.Dataset, run.Spec.Model.ImageSize, run.Spec.Model.Heads, run.Device, checkpoint, run);
         }
         catch
         {
@@ -73,12 +74,15 @@ public sealed class MapModel : IDisposable
     /// </summary>
     public static readonly IReadOnlyList<string> SharedProcessOverrides = ["trainer.device=auto", "trainer.threads=0"];
 
-    /// <summary>Builds the run in <paramref name="runDirectory"/> from its config.yaml with the catalog's plugins, then loads <paramref name="checkpoint"/>.</summary>
-    public static MapModel Load(string runDirectory, string checkpoint, PluginCatalog catalog, IEnumerable<string>? overrides = null)
+    /// <summary>
+    /// Builds the run that <paramref name="spec"/> (a run's stored spec) describes with the catalog's plugins, with
+    /// <paramref name="overrides"/> (<c>key=value</c>) applied, then loads <paramref name="checkpoint"/>.
+    /// </summary>
+    public static MapModel Load(JsonObject spec, string checkpoint, PluginCatalog catalog, IEnumerable<string>? overrides = null)
     {
-        string config = Path.Combine(runDirectory, "config.yaml");
-        if (!File.Exists(config)) throw MapException.Missing($"{config} not found: is {runDirectory} a run directory made by training?");
-        var run = RunBuilder.Build(ConfigLoader.LoadTree(config, overrides), catalog);
+        var tree = (JsonObject)spec.DeepClone();
+        foreach (var assignment in overrides ?? []) ConfigLoader.ApplyOverride(tree, assignment);
+        var run = RunBuilder.Build(RunSpecBinder.BindOrThrow(tree, catalog), catalog);
         return FromRun(run, checkpoint);
     }
 

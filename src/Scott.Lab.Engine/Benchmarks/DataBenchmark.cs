@@ -19,7 +19,7 @@ public static class DataBenchmark
 {
     public static DataBenchmarkResult Run(AssembledRun run, int warmupSteps, int steps, int trainSteps)
     {
-        int batch = run.Config.Trainer.BatchSize;
+        int batch = run.Spec.Trainer.BatchSize;
         var reading = new Stopwatch();
         for (int s = 0; s < warmupSteps; s++) Pipeline(run, s, reading);
         reading.Reset();
@@ -30,7 +30,7 @@ public static class DataBenchmark
         double? train = null;
         if (trainSteps > 0) train = TrainBenchmark.Run(run, warmupSteps: 1, steps: trainSteps).ImagesPerSecond;
         var (width, _) = run.Loader.ImageSize;
-        return new DataBenchmarkResult(run.Config.Dataset.Id, run.Loader.Count, run.Config.Model.ImageSize, width, batch, steps,
+        return new DataBenchmarkResult(run.Spec.Dataset.Id, run.Loader.Count, run.Spec.Model.ImageSize, width, batch, steps,
             Environment.ProcessorCount, imagesPerSecond, imagesPerSecond / Environment.ProcessorCount, reading.Elapsed.TotalSeconds / seconds, train, train is { } t ? imagesPerSecond / t : null);
     }
 
@@ -42,6 +42,6 @@ public static class DataBenchmark
         var (pixels, labels) = run.Loader.ReadBatch(step);
         reading.Stop();
         var (images, _) = run.Loader.ToTensors(pixels, labels);
-        run.Augmentation.Views(images, run.Objective.Views, new Random(StepSeed.For(run.Config.Trainer.Seed, step, stream: 2)));
+        run.Augmentation.Views(images, run.Objective.Views, new Random(StepSeed.For(run.Spec.Trainer.Seed, step, stream: 2)));
     }
 }

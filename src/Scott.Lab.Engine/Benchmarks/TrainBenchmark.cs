@@ -25,7 +25,7 @@ public static class TrainBenchmark
         for (int s = 0; s < steps; s++) trainer.Step(warmupSteps + s, withMetrics: false);
         if (run.Device.type == DeviceType.CUDA) torch.cuda.synchronize();
         double seconds = clock.Elapsed.TotalSeconds;
-        int batch = run.Config.Trainer.BatchSize;
+        int batch = run.Spec.Trainer.BatchSize;
         double imagesPerSecond = steps * batch / seconds;
         long flops = run.Objective.TrainFlopsPerImage;
         double train = flops * imagesPerSecond / 1e9;

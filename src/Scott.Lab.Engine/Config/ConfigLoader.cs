@@ -8,8 +8,9 @@ using YamlDotNet.RepresentationModel;
 namespace Scott.Lab.Engine.Config;
 
 /// <summary>
-/// Reads YAML run configs into a JSON tree, applies <c>--set a.b=c</c> overrides, and binds the tree to typed
-/// options. Keys are snake_case; unknown keys are errors, so a typo never silently falls back to a default.
+/// Reads YAML run configs into a JSON tree, applies <c>--set a.b=c</c> overrides and writes trees back as YAML.
+/// Binding a tree to a <see cref="RunSpec"/> is <see cref="RunSpecBinder"/>'s alone. Keys are snake_case; unknown
+/// keys are errors, so a typo never silently falls back to a default.
 /// </summary>
 public static class ConfigLoader
 {
@@ -69,34 +70,6 @@ public static class ConfigLoader
             node = child;
         }
         node[keys[^1]] = ParseYaml(assignment[(eq + 1)..], $"--set {assignment}");
-    }
-
-    /// <summary>Binds the tree to a <see cref="RunConfig"/> and validates every built-in section.</summary>
-    public static RunConfig Bind(JsonObject tree)
-    {
-        var config = Deserialize<RunConfig>(tree, "");
-        var problems = new List<string>();
-        problems.AddRange(OptionsValidator.Validate(config, ""));
-        problems.AddRange(OptionsValidator.Validate(config.Dataset, "dataset"));
-        problems.AddRange(OptionsValidator.Validate(config.Tokenizer, "tokenizer"));
-        problems.AddRange(OptionsValidator.Validate(config.Objective, "objective"));
-        problems.AddRange(OptionsValidator.Validate(config.Model, "model"));
-        problems.AddRange(OptionsValidator.Validate(config.Optimizer, "optimizer"));
-        problems.AddRange(OptionsValidator.Validate(config.Trainer, "trainer"));
-        problems.AddRange(OptionsValidator.Validate(config.Augment, "augment"));
-        if (problems.Count > 0) throw new ConfigException(problems);
-        return config;
-    }
-
-    /// <summary>Binds one plugin's raw options to its options type, then validates them.</summary>
-    public static object BindPluginOptions(Type optionsType, JsonObject? options, string keyPrefix)
-    {
-        object bound = options is null
-            ? Activator.CreateInstance(optionsType) ?? throw new ConfigException($"{keyPrefix}: cannot create {optionsType.Name}")
-            : DeserializeTo(options, optionsType, keyPrefix);
-        var problems = OptionsValidator.Validate(bound, keyPrefix);
-        if (problems.Count > 0) throw new ConfigException(problems);
-        return bound;
     }
 
     public static T Deserialize<T>(JsonNode node, string keyPrefix) => (T)DeserializeTo(node, typeof(T), keyPrefix);

@@ -11,13 +11,10 @@ namespace Scott.Lab.Engine.Config;
 /// </summary>
 public static class OptionsValidator
 {
-    public static IReadOnlyList<string> Validate(object options, string keyPrefix) =>
-        ValidateKeyed(options, keyPrefix).Select(p => $"{p.Key}: {p.Message}").ToList();
-
-    /// <summary>The same problems as (key, message) pairs, for forms and the REST API.</summary>
-    public static IReadOnlyList<(string Key, string Message)> ValidateKeyed(object options, string keyPrefix)
+    /// <summary>Every problem of <paramref name="options"/>, each under its full key (<paramref name="keyPrefix"/>.snake_case_name).</summary>
+    public static IReadOnlyList<SpecProblem> Validate(object options, string keyPrefix)
     {
-        var problems = new List<(string Key, string Message)>();
+        var problems = new List<SpecProblem>();
         foreach (var property in options.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             if (property.GetIndexParameters().Length > 0) continue;
@@ -27,14 +24,14 @@ public static class OptionsValidator
             {
                 if (value is null && attribute is not RequiredAttribute) continue;
                 if (attribute.IsValid(value)) continue;
-                problems.Add((key, Describe(attribute, value)));
+                problems.Add(new SpecProblem(key, Describe(attribute, value)));
             }
         }
         if (options is IValidatableObject validatable)
             foreach (var result in validatable.Validate(new ValidationContext(options)))
             {
                 string member = result.MemberNames.FirstOrDefault() ?? "";
-                problems.Add((member.Length > 0 ? Key(keyPrefix, member) : keyPrefix, result.ErrorMessage ?? "is not valid"));
+                problems.Add(new SpecProblem(member.Length > 0 ? Key(keyPrefix, member) : keyPrefix, result.ErrorMessage ?? "is not valid"));
             }
         return problems;
     }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Scott.Lab.Abstractions.Data;
 using Scott.Lab.Abstractions.Models;
@@ -18,8 +17,9 @@ public sealed record PluginUse(string Kind, string Id, string Version, string Sh
 /// <summary>Everything a run needs, assembled from a config and the plugin catalog, on its device.</summary>
 public sealed class AssembledRun : IDisposable
 {
-    public required RunConfig Config { get; init; }
-    /// <summary>The config with every default filled in: what the run directory and the run store keep.</summary>
+    /// <summary>The spec as bound: every plugin's options bound, the augmentations resolved.</summary>
+    public required RunSpec Spec { get; init; }
+    /// <summary>The spec's tree with every default filled in: what the run store keeps and config.yaml shows.</summary>
     public required JsonObject Resolved { get; init; }
     public required IImageDataset Dataset { get; init; }
     public required ModelFactory Models { get; init; }
@@ -39,30 +39,27 @@ public sealed class AssembledRun : IDisposable
     }
 }
 
-/// <summary>Builds a run from a validated config. Every failure is a ConfigException/PluginException/DatasetException naming its key.</summary>
+/// <summary>
+/// Builds a run from a spec: the one way a run is assembled (CLI train, worker, eval, maps, bench). Every failure
+/// is a ConfigException/PluginException/DatasetException naming its key.
+/// </summary>
 public static class RunBuilder
 {
     /// <summary>
-    /// Builds a run from a config tree (a preset with its --set overrides, or a stored run's config): the chosen
-    /// objective's augmentation recipe first fills the augment keys the tree leaves out, then the tree is bound.
+    /// Builds the run that <paramref name="spec"/> describes with the catalog's plugins. The spec goes through
+    /// <see cref="RunSpecBinder"/> first (a spec built in code, or one bound against another catalog, included), so
+    /// the objective's augmentation recipe and the plugins' option checks apply on every path.
     /// </summary>
-    public static AssembledRun Build(JsonObject tree, PluginCatalog catalog)
+    public static AssembledRun Build(RunSpec spec, PluginCatalog catalog)
     {
-        ObjectiveAugmentDefaults.Fill(tree, catalog.Entries);
-        return Build(ConfigLoader.Bind(tree), catalog);
-    }
-
-    public static AssembledRun Build(RunConfig config, PluginCatalog catalog)
-    {
+        var config = RunSpecBinder.BindOrThrow(spec.ToTree(), catalog);
         var device = DeviceSelector.Select(config.Trainer.Device);
         if (config.Trainer.Threads > 0) torch.set_num_threads(config.Trainer.Threads);
 
         var datasetPlugin = catalog.Resolve<IDatasetPlugin>(config.Dataset.Id, "dataset.id");
         var tokenizerPlugin = catalog.Resolve<ITokenizerPlugin>(config.Tokenizer.Id, "tokenizer.id");
         var objectivePlugin = catalog.Resolve<IObjectivePlugin>(config.Objective.Id, "objective.id");
-        var datasetOptions = ConfigLoader.BindPluginOptions(datasetPlugin.OptionsType, config.Dataset.Options, "dataset.options");
-        var tokenizerOptions = ConfigLoader.BindPluginOptions(tokenizerPlugin.OptionsType, config.Tokenizer.Options, "tokenizer.options");
-        var objectiveOptions = ConfigLoader.BindPluginOptions(objectivePlugin.OptionsType, config.Objective.Options, "objective.options");
+        object datasetOptions = config.Dataset.Bound!, tokenizerOptions = config.Tokenizer.Bound!, objectiveOptions = config.Objective.Bound!;
 
         var dataset = datasetPlugin.Open(datasetOptions);
         try
@@ -88,13 +85,13 @@ public static class RunBuilder
 
             return new AssembledRun
             {
-                Config = config,
-                Resolved = Resolve(config, datasetOptions, tokenizerOptions, objectiveOptions),
+                Spec = config,
+                Resolved = config.ToTree(),
                 Dataset = dataset,
                 Models = models,
                 Objective = objective,
                 Loader = loader,
-                Augmentation = new ViewAugmentation(config.Model.ImageSize, dataset.Mean, dataset.Std, config.Augment),
+                Augmentation = new ViewAugmentation(config.Model.ImageSize, dataset.Mean, dataset.Std, config.Augment!),
                 Schedules = schedules,
                 Device = device,
                 Plugins = new IScottLabPlugin[] { datasetPlugin, tokenizerPlugin, objectivePlugin }
@@ -113,7 +110,7 @@ public static class RunBuilder
     /// Self-supervised objectives see the pre-training splits; objectives that learn from labels see the labelled
     /// training images that a probe would get (the validation split held out, trainer.labels_per_class applied).
     /// </summary>
-    private static PretrainingLoader CreateLoader(RunConfig config, IImageDataset dataset, IObjectivePlugin objective)
+    private static PretrainingLoader CreateLoader(RunSpec config, IImageDataset dataset, IObjectivePlugin objective)
     {
         var trainer = config.Trainer;
         if (!objective.TrainsOnLabels)
@@ -129,23 +126,5 @@ public static class RunBuilder
     }
 
     /// <summary>Photographs are loaded at 8/7 of the model's input (256 for 224), the usual resize before a crop.</summary>
-    public static int LoadSize(RunConfig config) => (int)Math.Round(config.Model.ImageSize * 8 / 7.0);
-
-    /// <summary>The config with every default filled in (also used by SpecValidator, which binds the same options).</summary>
-    internal static JsonObject Resolve(RunConfig config, object datasetOptions, object tokenizerOptions, object objectiveOptions)
-    {
-        JsonNode Node(object value) => JsonSerializer.SerializeToNode(value, value.GetType(), ConfigLoader.Json)!;
-        JsonObject Plugin(string id, object options) => new() { ["id"] = id, ["options"] = Node(options) };
-        return new JsonObject
-        {
-            ["name"] = config.Name,
-            ["dataset"] = Plugin(config.Dataset.Id, datasetOptions),
-            ["tokenizer"] = Plugin(config.Tokenizer.Id, tokenizerOptions),
-            ["objective"] = Plugin(config.Objective.Id, objectiveOptions),
-            ["model"] = Node(config.Model),
-            ["optimizer"] = Node(config.Optimizer),
-            ["trainer"] = Node(config.Trainer),
-            ["augment"] = Node(config.Augment),
-        };
-    }
+    public static int LoadSize(RunSpec config) => (int)Math.Round(config.Model.ImageSize * 8 / 7.0);
 }

@@ -27,7 +27,7 @@ public sealed class Trainer : IDisposable
     public Trainer(AssembledRun run)
     {
         _run = run;
-        (_optimizer, _decayGroup, _) = OptimizerFactory.Create(run.Objective, run.Config.Optimizer);
+        (_optimizer, _decayGroup, _) = OptimizerFactory.Create(run.Objective, run.Spec.Optimizer);
     }
 
     /// <summary>Restores model, target, predictor and optimiser from a checkpoint; returns the step to continue from.</summary>
@@ -35,21 +35,21 @@ public sealed class Trainer : IDisposable
     {
         var state = Checkpoints.Load(checkpoint, _run.Objective, _optimizer);
         _probeCheckpoint = checkpoint; // the probe is created with the first batch's feature width
-        if (state.Seed != _run.Config.Trainer.Seed || state.TotalSteps != _run.TotalSteps)
+        if (state.Seed != _run.Spec.Trainer.Seed || state.TotalSteps != _run.TotalSteps)
             throw new InvalidOperationException(
-                $"Checkpoint {checkpoint} was made with seed {state.Seed} and {state.TotalSteps} total steps; this run has seed {_run.Config.Trainer.Seed} and {_run.TotalSteps}. Resume with the run's own config.");
+                $"Checkpoint {checkpoint} was made with seed {state.Seed} and {state.TotalSteps} total steps; this run has seed {_run.Spec.Trainer.Seed} and {_run.TotalSteps}. Resume with the run's own config.");
         return state.Step;
     }
 
     public string SaveCheckpoint(Checkpoints checkpoints, long stepsDone) =>
-        checkpoints.Save(_run.Objective, _optimizer, new CheckpointState(stepsDone, _run.TotalSteps, _run.Config.Trainer.Seed, DateTime.UtcNow.ToString("O")),
+        checkpoints.Save(_run.Objective, _optimizer, new CheckpointState(stepsDone, _run.TotalSteps, _run.Spec.Trainer.Seed, DateTime.UtcNow.ToString("O")),
             folder => _probe?.Save(folder));
 
     /// <summary>Runs one step. <paramref name="withMetrics"/> reads the objective's extra metrics (costs a sync on GPU).</summary>
     public StepResult Step(long step, bool withMetrics)
     {
         var run = _run;
-        int seed = run.Config.Trainer.Seed;
+        int seed = run.Spec.Trainer.Seed;
         var info = new StepInfo(step, run.TotalSteps);
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(StepSeed.For(seed, step, stream: 1)); // dropout, drop-path
@@ -72,7 +72,7 @@ public sealed class Trainer : IDisposable
 
         double loss = output.Loss.item<float>();
         if (!double.IsFinite(loss))
-            throw new TrainingDivergedException($"The loss became {loss} at step {step}. Lower optimizer.lr (now {run.Config.Optimizer.Lr}) or check the data.");
+            throw new TrainingDivergedException($"The loss became {loss} at step {step}. Lower optimizer.lr (now {run.Spec.Optimizer.Lr}) or check the data.");
         var metrics = new Dictionary<string, double>();
         if (withMetrics)
         {

@@ -48,7 +48,7 @@ public sealed class TrainingDriver(AssembledRun run, RunDirectory directory, ITr
         }
         long total = run.TotalSteps;
         long stop = Math.Min(total, maxSteps ?? total);
-        var trainerOptions = run.Config.Trainer;
+        var trainerOptions = run.Spec.Trainer;
         int batch = trainerOptions.BatchSize;
 
         var losses = new List<double>();
@@ -128,7 +128,7 @@ public sealed class TrainingDriver(AssembledRun run, RunDirectory directory, ITr
         double last = losses.Count > 0 ? losses.TakeLast(window).Average() : double.NaN;
         double seconds = wall.Elapsed.TotalSeconds;
         var summary = new TrainingSummary(steps, run.TotalSteps, first, last,
-            (steps - start) * run.Config.Trainer.BatchSize / Math.Max(1e-9, seconds), seconds, start, cancelled) { BudgetReached = budgetReached };
+            (steps - start) * run.Spec.Trainer.BatchSize / Math.Max(1e-9, seconds), seconds, start, cancelled) { BudgetReached = budgetReached };
         directory.WriteJson(directory.SummaryFile, summary);
         return summary;
     }

@@ -20,7 +20,7 @@ public static class ComparisonBuilder
         foreach (string unknown in metrics.Where(m => !available.Contains(m)))
             notes.Add($"No run logged the metric '{unknown}': pick one of {string.Join(", ", available.Take(12))}{(available.Count > 12 ? ", ..." : "")}.");
         view = view with { Metrics = metrics };
-        var specs = runs.Select(r => ConfigFlattener.Flatten(r.Run.SpecYaml)).ToList();
+        var specs = runs.Select(r => ConfigFlattener.Flatten(r.Run.Spec)).ToList();
 
         var charts = metrics.Where(available.Contains)
             .Select(metric => Chart(metric, runs, specs, colors, view, notes)).ToList();

@@ -1,62 +1,54 @@
 using System.Globalization;
-using YamlDotNet.RepresentationModel;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Scott.Lab.Runs.Comparison;
 
-/// <summary>Turns a run's resolved YAML spec into dotted keys (<c>model.width</c> → <c>192</c>) for the config diff.</summary>
+/// <summary>Turns a run's resolved spec into dotted keys (<c>model.width</c> → <c>192</c>) for the config diff.</summary>
 public static class ConfigFlattener
 {
-    public static SortedDictionary<string, string> Flatten(string? yaml)
+    public static SortedDictionary<string, string> Flatten(JsonObject? spec)
     {
         var keys = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        if (string.IsNullOrWhiteSpace(yaml)) return keys;
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(yaml));
-        }
-        catch (YamlDotNet.Core.YamlException e)
-        {
-            keys["(spec)"] = $"unreadable YAML: {e.Message}";
-            return keys;
-        }
-        if (stream.Documents.Count > 0) Walk(stream.Documents[0].RootNode, "", keys);
+        if (spec is not null) Walk(spec, "", keys);
         return keys;
     }
 
-    private static void Walk(YamlNode node, string prefix, SortedDictionary<string, string> keys)
+    private static void Walk(JsonNode? node, string prefix, SortedDictionary<string, string> keys)
     {
         switch (node)
         {
-            case YamlMappingNode map when map.Children.Count > 0:
-                foreach (var (key, value) in map.Children)
-                    Walk(value, prefix.Length == 0 ? ((YamlScalarNode)key).Value ?? "" : $"{prefix}.{((YamlScalarNode)key).Value}", keys);
+            case JsonObject map when map.Count > 0:
+                foreach (var (key, value) in map) Walk(value, prefix.Length == 0 ? key : $"{prefix}.{key}", keys);
                 break;
-            case YamlSequenceNode sequence when sequence.Children.All(c => c is YamlScalarNode):
-                // Short lists ([0.04, 0.4]) are one value: a diff of their items would say less.
-                keys[prefix] = "[" + string.Join(", ", sequence.Children.Select(c => Scalar((YamlScalarNode)c))) + "]";
-                break;
-            case YamlSequenceNode sequence:
-                for (int i = 0; i < sequence.Children.Count; i++) Walk(sequence.Children[i], $"{prefix}[{i}]", keys);
-                break;
-            case YamlMappingNode:
+            case JsonObject:
                 keys[prefix] = "{}";
                 break;
-            case YamlScalarNode scalar:
-                keys[prefix] = Scalar(scalar);
+            case JsonArray list when list.All(c => c is null or JsonValue):
+                // Short lists ([0.04, 0.4]) are one value: a diff of their items would say less.
+                keys[prefix] = "[" + string.Join(", ", list.Select(Scalar)) + "]";
+                break;
+            case JsonArray list:
+                for (int i = 0; i < list.Count; i++) Walk(list[i], $"{prefix}[{i}]", keys);
+                break;
+            default:
+                keys[prefix] = Scalar(node);
                 break;
         }
     }
 
-    private static string Scalar(YamlScalarNode scalar)
+    private static string Scalar(JsonNode? node)
     {
-        string value = scalar.Value ?? "";
-        if (scalar.Style == YamlDotNet.Core.ScalarStyle.Plain && value is "~" or "") return "null";
-        // 5.0e-4 and 0.0005 are the same setting: compare numbers by value, written the shortest way.
-        if (scalar.Style == YamlDotNet.Core.ScalarStyle.Plain && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double number)
-            && value.Any(char.IsDigit))
-            return number.ToString("R", CultureInfo.InvariantCulture);
-        return value;
+        if (node is not JsonValue value) return "null";
+        return value.GetValueKind() switch
+        {
+            JsonValueKind.String => value.GetValue<string>(),
+            JsonValueKind.True => "true",
+            JsonValueKind.False => "false",
+            // 5.0e-4 and 0.0005 are the same setting: numbers compare by value, written the shortest way.
+            JsonValueKind.Number => SpecDocuments.Number(value).ToString("R", CultureInfo.InvariantCulture),
+            _ => "null",
+        };
     }
 
     /// <summary>A flattened value as a number, when it is one.</summary>

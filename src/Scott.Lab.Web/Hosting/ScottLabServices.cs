@@ -16,7 +16,12 @@ public static class ScottLabServices
     {
         services.AddSingleton<PortalPaths>();
         services.AddSingleton(sp => new Presets(sp.GetRequiredService<PortalPaths>().ContentRoot)).AddScoped<Components.Forms.AdminKeyHolder>();
-        services.AddSingleton(sp => new RunStore(sp.GetRequiredService<PortalPaths>().DataDir));
+        services.AddSingleton(sp =>
+        {
+            var store = new RunStore(sp.GetRequiredService<PortalPaths>().DataDir);
+            store.MigrateLegacySpecs(yaml => Engine.Config.ConfigLoader.ParseTree(yaml, "a stored run's spec")); // runs recorded as YAML before
+            return store;
+        });
         services.AddSingleton<PortalPlugins>();
         services.AddPluginWatcherAndUploads();
         services.AddSingleton<AdminGate>();

@@ -43,7 +43,7 @@ public sealed class ConfigLoaderTests : IDisposable
         return path;
     }
 
-    private RunConfig Load(params string[] overrides) => ConfigLoader.Bind(ConfigLoader.LoadTree(Write(), overrides));
+    private RunSpec Load(params string[] overrides) => RunSpecBinder.BindWithoutPlugins(ConfigLoader.LoadTree(Write(), overrides));
 
     private ConfigException Fails(params string[] overrides) => Assert.Throws<ConfigException>(() => Load(overrides));
 
@@ -76,7 +76,7 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal(64, config.Model.Width); // siblings survive
         Assert.Equal(7L, config.Trainer.Steps);
         Assert.Equal(0.75, (double?)config.Objective.Options!["mask_ratio"]);
-        Assert.Equal(new[] { 0.5, 1.0 }, config.Augment.CropScale);
+        Assert.Equal(new[] { 0.5, 1.0 }, config.Augment!.CropScale);
         Assert.Equal("mlp", config.Model.Ffn);
     }
 
@@ -100,7 +100,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [Fact]
     public void Unknown_key_in_the_yaml_file_itself()
     {
-        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Bind(ConfigLoader.LoadTree(Write(Yaml + "\n  batch_sise: 4\n"))));
+        var e = Assert.Throws<ConfigException>(() => RunSpecBinder.BindWithoutPlugins(ConfigLoader.LoadTree(Write(Yaml + "\n  batch_sise: 4\n"))));
         Assert.Contains("trainer.batch_sise", e.Message);
         Assert.Contains("unknown key", e.Message);
     }
@@ -132,7 +132,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [Fact]
     public void Missing_plugin_id_is_required()
     {
-        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Bind(ConfigLoader.LoadTree(Write("model:\n  width: 64\n"))));
+        var e = Assert.Throws<ConfigException>(() => RunSpecBinder.BindWithoutPlugins(ConfigLoader.LoadTree(Write("model:\n  width: 64\n"))));
         Assert.Contains("dataset.id", e.Message);
     }
 
@@ -163,7 +163,7 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     private static TestPluginOptions BindPlugin(string json) =>
-        (TestPluginOptions)ConfigLoader.BindPluginOptions(typeof(TestPluginOptions), JsonNode.Parse(json)!.AsObject(), "tokenizer.options");
+        (TestPluginOptions)RunSpecBinder.BindOptions(typeof(TestPluginOptions), JsonNode.Parse(json)!.AsObject(), "tokenizer.options");
 
     [Fact]
     public void Plugin_options_bind_snake_case_keys_and_enum_strings()
@@ -180,7 +180,7 @@ public sealed class ConfigLoaderTests : IDisposable
         var tree = ConfigLoader.LoadTree(Write(), ["tokenizer.options.patch_size=16", "tokenizer.options.mask_mode=uniform"]);
         var node = tree["tokenizer"]!["options"]!.AsObject();
         node.Remove("stages");
-        var options = (TestPluginOptions)ConfigLoader.BindPluginOptions(typeof(TestPluginOptions), node, "tokenizer.options");
+        var options = (TestPluginOptions)RunSpecBinder.BindOptions(typeof(TestPluginOptions), node, "tokenizer.options");
         Assert.Equal(16, options.PatchSize);
         Assert.Equal(MaskMode.Uniform, options.MaskMode);
     }
@@ -188,7 +188,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [Fact]
     public void Plugin_options_default_when_absent()
     {
-        var options = (TestPluginOptions)ConfigLoader.BindPluginOptions(typeof(TestPluginOptions), null, "tokenizer.options");
+        var options = (TestPluginOptions)RunSpecBinder.BindOptions(typeof(TestPluginOptions), null, "tokenizer.options");
         Assert.Equal(4, options.PatchSize);
     }
 

@@ -85,8 +85,8 @@ public sealed class ObjectiveAugmentDefaultsTests
               "augment": { "flip_p": 0.0 }
             }
             """)!;
-        var plugins = SpecValidatorTests.FakeDataAndTokenizer.Concat(Plugins(new RecipeObjective(GeometryOnly))).ToList();
-        var result = SpecValidator.Validate(spec, plugins);
+        var plugins = RunSpecBinderTests.FakeDataAndTokenizer.Concat(Plugins(new RecipeObjective(GeometryOnly))).ToList();
+        var result = RunSpecBinder.Bind(spec, plugins);
 
         Assert.True(result.IsValid, string.Join("; ", result.Problems));
         Assert.Equal(0.0, result.Resolved!["augment"]!["color_p"]!.GetValue<double>());

@@ -8,7 +8,7 @@ public sealed class ComparisonBuilderTests
     {
         Run = new RunRecord
         {
-            Id = id, Name = "run-" + id, SpecYaml = spec, TotalSteps = 100, Device = "cpu",
+            Id = id, Name = "run-" + id, Spec = Scott.Lab.Engine.Config.ConfigLoader.ParseTree(spec, "test spec"), TotalSteps = 100, Device = "cpu",
             Plugins = [new PluginRef { Kind = "tokenizer", Id = "scott", Version = "1.0.0", Sha256 = new string('a', 64) }],
         },
         Evaluations = evals.Select(e => new EvaluationRecord { RunId = id, Protocol = e.Protocol, Top1 = e.Top1, Top5 = 0.99, MeanPerClass = e.Top1 - 0.01 }).ToList(),

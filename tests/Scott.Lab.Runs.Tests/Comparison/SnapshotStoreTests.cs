@@ -23,7 +23,7 @@ public sealed class SnapshotStoreTests : IDisposable
     public void ASnapshotKeepsItsRunsAfterTheyAreDeletedAndIsGoneWhenRevoked()
     {
         using var store = new RunStore(_dir);
-        var run = store.Create(new RunRecord { Name = "frozen", SpecYaml = "model:\n  width: 32\n", Status = RunStatus.Completed });
+        var run = store.Create(new RunRecord { Name = "frozen", Spec = new System.Text.Json.Nodes.JsonObject { ["model"] = new System.Text.Json.Nodes.JsonObject { ["width"] = 32 } }, Status = RunStatus.Completed });
         store.AppendMetricRows(run.Id, Enumerable.Range(0, 1200).Select(step =>
             ((long)step, (IReadOnlyDictionary<string, double>)new Dictionary<string, double> { ["loss"] = 1.0 / (step + 1), ["wall_seconds"] = step * 0.1 })));
         store.AddEvaluation(new EvaluationRecord { RunId = run.Id, Protocol = "linear", Top1 = 0.8 });

@@ -125,7 +125,7 @@ public sealed class CompareE2ETests(BrowserPortalFixture fixture, ITestOutputHel
         using (var store = new RunStore(portal.DataDir))
             for (int r = 0; r < 5; r++)
             {
-                var run = store.Create(new RunRecord { Name = $"long-{r}", Status = RunStatus.Completed, TotalSteps = 20_000, Step = 20_000, SpecYaml = $"model:\n  width: {32 * (r + 1)}\n" });
+                var run = store.Create(new RunRecord { Name = $"long-{r}", Status = RunStatus.Completed, TotalSteps = 20_000, Step = 20_000, Spec = new System.Text.Json.Nodes.JsonObject { ["model"] = new System.Text.Json.Nodes.JsonObject { ["width"] = 32 * (r + 1) } } });
                 store.AppendMetricRows(run.Id, Enumerable.Range(0, 20_000).Select(s => ((long)s, (IReadOnlyDictionary<string, double>)new Dictionary<string, double>
                 {
                     ["loss"] = 2.0 / (1 + s / 500.0) + r * 0.01, ["lr"] = 1e-3, ["wall_seconds"] = s * 0.5, ["health/std"] = 0.9,

@@ -23,7 +23,7 @@ public static class CompareSeed
             TotalSteps = points * 10, Step = points * 10, Device = "cpu", GitCommit = "abc123",
             Libraries = new Dictionary<string, string> { ["TorchSharp"] = "0.107.0" },
             Plugins = [new PluginRef { Kind = "tokenizer", Id = "scott", Version = "1.0.0", Sha256 = new string('b', 64) }],
-            SpecYaml = $"name: {name}\nmodel:\n  width: {width}\n  depth: 2\noptimizer:\n  lr: {lr}\ntrainer:\n  epochs: 3\n  batch_size: 64\n",
+            Spec = Scott.Lab.Engine.Config.ConfigLoader.ParseTree($"name: {name}\nmodel:\n  width: {width}\n  depth: 2\noptimizer:\n  lr: {lr}\ntrainer:\n  epochs: 3\n  batch_size: 64\n", "seed spec"),
         });
         store.AppendMetricRows(run.Id, Enumerable.Range(0, points).Select(i => ((long)(i * 10 + 9), (IReadOnlyDictionary<string, double>)new Dictionary<string, double>
         {

@@ -64,7 +64,7 @@ public sealed class NewExperimentTests : PortalComponentTest
         Assert.Equal(new[] { 0.2, 1.0 }, spec["augment"]!["crop_scale"]!.AsArray().Select(n => n!.GetValue<double>()));
 
         // What the page sends is a config the CLI accepts.
-        var config = ConfigLoader.Bind(spec);
+        var config = RunSpecBinder.BindWithoutPlugins(spec);
         Assert.Equal(64, config.Trainer.BatchSize);
 
         var run = Assert.Single(Store.List());
@@ -74,7 +74,7 @@ public sealed class NewExperimentTests : PortalComponentTest
     [Fact]
     public async Task TheLaunchersFieldErrorsAreShownAndNothingNavigates()
     {
-        Launcher.Refuse = [new FieldError("optimizer.lr", "must be below 0.01 for this dataset, got 0.001"), new FieldError("dataset.id", "unknown dataset 'nope'")];
+        Launcher.Refuse = [new SpecProblem("optimizer.lr", "must be below 0.01 for this dataset, got 0.001"), new SpecProblem("dataset.id", "unknown dataset 'nope'")];
         var cut = await RenderWithTiny();
         string before = Services.GetRequiredService<NavigationManager>().Uri;
 
@@ -172,7 +172,7 @@ public sealed class NewExperimentTests : PortalComponentTest
     {
         var tree = ConfigLoader.LoadTree(Path.Combine(Root, "configs/ssl/tiny.yaml"));
         tree["optimizer"]!["lr"] = 0.0042;
-        var run = Store.Create(new RunRecord { Name = "original", SpecYaml = ConfigLoader.ToYaml(tree) });
+        var run = Store.Create(new RunRecord { Name = "original", Spec = tree });
 
         Services.GetRequiredService<NavigationManager>().NavigateTo($"/experiments/new?clone={run.Id}");
         var cut = Render<NewExperiment>();

@@ -103,7 +103,7 @@ public sealed class OptionsFormTests : PortalComponentTest
         cut.Find(Field("optimizer.lr") + " input").Input("-0.001");
 
         // The CLI's message for the same value, word for word.
-        string expected = OptionsValidator.Validate(new OptimizerOptions { Lr = -0.001 }, "optimizer").Single();
+        string expected = OptionsValidator.Validate(new OptimizerOptions { Lr = -0.001 }, "optimizer").Single().ToString();
         Assert.StartsWith("optimizer.lr: ", expected);
         Assert.Contains(expected["optimizer.lr: ".Length..], cut.Find(Field("optimizer.lr")).TextContent);
         Assert.Equal(false, valid);

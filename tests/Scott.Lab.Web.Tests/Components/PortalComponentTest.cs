@@ -1,3 +1,4 @@
+using Scott.Lab.Engine.Config;
 using Scott.Lab.Web.Features.Experiments;
 using System.Text.Json.Nodes;
 using Bunit;
@@ -86,7 +87,7 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
     protected RunRecord AddRun(string name, RunStatus status, params string[] tags) => Store.Create(new RunRecord
     {
         Name = name, Status = status, Dataset = "fashion-mnist-sample", Tokenizer = "scott", Objective = "mim-jepa",
-        Tags = [.. tags], TotalSteps = 60, SpecYaml = "name: " + name + "\n",
+        Tags = [.. tags], TotalSteps = 60, Spec = new System.Text.Json.Nodes.JsonObject { ["name"] = name },
     });
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -134,7 +135,7 @@ public sealed class FakeRunLauncher(RunStore store) : IRunLauncher
     public List<string> Resumed { get; } = [];
     public List<(string RunId, string Protocol, int? LabelsPerClass)> Evaluated { get; } = [];
     /// <summary>When set, Launch refuses with these errors.</summary>
-    public IReadOnlyList<FieldError>? Refuse { get; set; }
+    public IReadOnlyList<SpecProblem>? Refuse { get; set; }
 
     public LaunchResult Launch(JsonObject spec, string source = "portal")
     {

@@ -103,7 +103,7 @@ public sealed class RunPageTests : PortalComponentTest
         var run = AddRun("tiny", RunStatus.Running);
         Store.Update(run.Id, r =>
         {
-            r.SpecYaml = "name: tiny\ntrainer:\n  steps: 60\n";
+            r.Spec = Scott.Lab.Engine.Config.ConfigLoader.ParseTree("name: tiny\ntrainer:\n  steps: 60\n", "test spec");
             r.Plugins = [new PluginRef { Kind = "Tokenizer", Id = "scott", Version = "0.1.0", Sha256 = new string('a', 64) }];
         });
         Store.AppendMetrics(run.Id, 9, new Dictionary<string, double> { ["loss"] = 1.5, ["lr"] = 1e-4, ["health/std"] = 0.9 });

@@ -45,7 +45,7 @@ public sealed class SessionTests
             Assert.Equal("api-tiny", queued.Name);
             Assert.Equal("portal", queued.Source);
             Assert.Equal(("fashion-mnist-sample", "scott", "mim-jepa"), (queued.Dataset, queued.Tokenizer, queued.Objective));
-            Assert.Contains("mask_ratio", queued.SpecYaml); // resolved: plugin defaults filled in
+            Assert.Contains("mask_ratio", Scott.Lab.Engine.Config.ConfigLoader.ToYaml(queued.Spec!)); // resolved: plugin defaults filled in
 
             var run = await Specs.WaitFor(client, queued.Id, r => r.Status is RunStatus.Completed or RunStatus.Failed, "Completed");
 

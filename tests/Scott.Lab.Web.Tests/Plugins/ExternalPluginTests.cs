@@ -32,7 +32,7 @@ public sealed class ExternalPluginTests
         // Resolved like a built-in plugin; its options type binds from config keys and is validated.
         var plugin = portal.Plugins.Catalog.Resolve<IDatasetPlugin>(ExternalPlugin.Id, "dataset.id");
         Assert.StartsWith(portal.Plugins.UploadFolder, plugin.GetType().Assembly.Location);
-        var options = ConfigLoader.BindPluginOptions(plugin.OptionsType, new() { ["count"] = 16, ["size"] = 12, ["period"] = 3 }, "dataset.options");
+        var options = RunSpecBinder.BindOptions(plugin.OptionsType, new() { ["count"] = 16, ["size"] = 12, ["period"] = 3 }, "dataset.options");
         using (var dataset = plugin.Open(options))
         {
             var train = Assert.Single(dataset.PretrainingSplits).Images;
@@ -43,7 +43,7 @@ public sealed class ExternalPluginTests
             Assert.NotEqual(vertical.Pixels[0], vertical.Pixels[3]);
         }
         var invalid = Assert.Throws<ConfigException>(() =>
-            ConfigLoader.BindPluginOptions(plugin.OptionsType, new() { ["period"] = 1 }, "dataset.options"));
+            RunSpecBinder.BindOptions(plugin.OptionsType, new() { ["period"] = 1 }, "dataset.options"));
         Assert.Contains("dataset.options.period", invalid.Message);
 
         // A run assembled on it trains: a real optimiser step on the external images, through the built-in tokenizer and objective.
@@ -52,7 +52,7 @@ public sealed class ExternalPluginTests
             $"dataset.id={ExternalPlugin.Id}", "dataset.options={count: 64, size: 28, period: 4}",
             "trainer.steps=2", "trainer.batch_size=16",
         ]);
-        using var run = RunBuilder.Build(ConfigLoader.Bind(tree), portal.Plugins.Catalog);
+        using var run = RunBuilder.Build(RunSpecBinder.BindWithoutPlugins(tree), portal.Plugins.Catalog);
         Assert.Contains(run.Plugins, p => p.Kind == "dataset" && p.Id == ExternalPlugin.Id && p.Version == ExternalPlugin.Version && p.Sha256 == entry.Sha256);
         using var trainer = new Trainer(run);
         var step = trainer.Step(0, withMetrics: false);

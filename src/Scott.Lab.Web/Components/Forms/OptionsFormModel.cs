@@ -71,10 +71,10 @@ public sealed class OptionsFormModel
     /// Takes the launcher's errors whose key falls under <see cref="KeyPrefix"/> (e.g. "optimizer.lr") and shows them
     /// under their fields; returns those it could not place on a field.
     /// </summary>
-    public IReadOnlyList<FieldError> ApplyExternalErrors(IEnumerable<FieldError> errors)
+    public IReadOnlyList<SpecProblem> ApplyExternalErrors(IEnumerable<SpecProblem> errors)
     {
         _externalErrors.Clear();
-        var unplaced = new List<FieldError>();
+        var unplaced = new List<SpecProblem>();
         foreach (var error in errors)
         {
             string? key = LocalKey(error.Key);
@@ -177,13 +177,12 @@ public sealed class OptionsFormModel
         }
         if (Bound is null) return;
 
-        foreach (string problem in OptionsValidator.Validate(Bound, KeyPrefix))
+        foreach (var problem in OptionsValidator.Validate(Bound, KeyPrefix))
         {
-            // OptionsValidator writes "<prefix>.<key>: <message>"; put the message under the field it names.
-            int colon = problem.IndexOf(": ", StringComparison.Ordinal);
-            string? key = colon > 0 ? LocalKey(problem[..colon]) : null;
-            if (key is not null && Schema.Field(key) is not null) AddFieldError(key, problem[(colon + 2)..]);
-            else _formErrors.Add(problem.StartsWith(": ", StringComparison.Ordinal) ? problem[2..] : problem);
+            // Put the message under the field its key names; anything else belongs to the form as a whole.
+            string? key = problem.Key.Length > 0 ? LocalKey(problem.Key) : null;
+            if (key is not null && Schema.Field(key) is not null) AddFieldError(key, problem.Message);
+            else _formErrors.Add(problem.ToString());
         }
     }
 

@@ -19,9 +19,13 @@ public sealed class MapImages : IMapImages, IDisposable
     public MapImages(RunStore store, PortalPlugins plugins, MapUploads uploads)
     {
         _store = store;
-        _renderer = new MapRenderer((dir, checkpoint) => MapModel.Load(dir, checkpoint, plugins.Catalog, MapModel.SharedProcessOverrides), uploads.Read,
+        // The run's spec comes from the store (its source of truth), found by the run folder the renderer keys on.
+        _renderer = new MapRenderer((dir, checkpoint) => MapModel.Load(SpecOf(dir), checkpoint, plugins.Catalog, MapModel.SharedProcessOverrides), uploads.Read,
             new MapRendererOptions { Threads = 1 }); // the portal's only torch work: training runs in worker processes
     }
+
+    private System.Text.Json.Nodes.JsonObject SpecOf(string runDirectory) =>
+        _store.FindByDirectory(runDirectory)?.Spec ?? throw MapException.Missing($"no run of the store has its folder at {runDirectory}, or it has no spec.");
 
     /// <summary>The shared renderer (its cache counters, for tests and the benchmark).</summary>
     public MapRenderer Renderer => _renderer;

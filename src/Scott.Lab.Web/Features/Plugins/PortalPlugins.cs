@@ -30,11 +30,14 @@ public sealed class PortalPlugins
     {
         UploadFolder = paths.PluginsDir;
         Directory.CreateDirectory(UploadFolder);
-        Folders = [PluginCatalog.BuiltInFolder, UploadFolder, .. options.Value.PluginFolders.Select(paths.Resolve)];
+        Environment = paths.Environment;
+        Folders = Environment.PluginFolderPaths;
         Catalog = PluginCatalog.Load(Folders);
     }
 
     public PluginCatalog Catalog { get; }
+    /// <summary>The host environment whose plugin folders these are (by kind: built-in, uploads, configured).</summary>
+    public Scott.Lab.Engine.Hosting.LabEnvironment Environment { get; }
     public IReadOnlyList<string> Folders { get; }
     /// <summary>DATA/plugins: uploaded plugins are unpacked here, one subfolder each.</summary>
     public string UploadFolder { get; }

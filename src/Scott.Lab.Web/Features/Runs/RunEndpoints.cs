@@ -1,3 +1,4 @@
+using Scott.Lab.Engine.Config;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -63,10 +64,10 @@ public static class RunEndpoints
             }
             catch (JsonException e)
             {
-                return SpecProblems([new FieldError("spec", $"is not valid JSON: {e.Message}")]);
+                return SpecProblems([new SpecProblem("spec", $"is not valid JSON: {e.Message}")]);
             }
             if (body is not JsonObject spec)
-                return SpecProblems([new FieldError("spec", "must be a JSON object in the presets' shape: {\"dataset\": {\"id\": ...}, \"tokenizer\": ..., \"objective\": ..., \"model\": ..., \"trainer\": ...}")]);
+                return SpecProblems([new SpecProblem("spec", "must be a JSON object in the presets' shape: {\"dataset\": {\"id\": ...}, \"tokenizer\": ..., \"objective\": ..., \"model\": ..., \"trainer\": ...}")]);
             var result = launcher.Launch(spec, "portal");
             if (!result.Succeeded) return SpecProblems(result.Errors);
             context.Response.Headers.Location = $"/api/runs/{result.Run!.Id}";
@@ -107,7 +108,7 @@ public static class RunEndpoints
     private static IResult NotFound(string id) =>
         Error(StatusCodes.Status404NotFound, $"no run '{id}'. GET /api/runs lists the runs.");
 
-    private static IResult SpecProblems(IEnumerable<FieldError> errors) =>
+    private static IResult SpecProblems(IEnumerable<SpecProblem> errors) =>
         Results.ValidationProblem(
             errors.GroupBy(e => e.Key).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()),
             title: "The spec has problems; each key lists what to fix.");

@@ -1,13 +1,11 @@
 using System.Text.Json.Nodes;
+using Scott.Lab.Engine.Config;
 using Scott.Lab.Runs;
 
 namespace Scott.Lab.Web.Features.Sessions;
 
-/// <summary>A problem with one key of a spec, e.g. ("optimizer.lr", "must be between 0 (exclusive) and 10, got -1").</summary>
-public sealed record FieldError(string Key, string Message);
-
 /// <summary>The run that was queued, or why the spec was refused.</summary>
-public sealed record LaunchResult(RunRecord? Run, IReadOnlyList<FieldError> Errors)
+public sealed record LaunchResult(RunRecord? Run, IReadOnlyList<SpecProblem> Errors)
 {
     public bool Succeeded => Run is not null && Errors.Count == 0;
 }

@@ -75,17 +75,16 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
 
     public LaunchResult Launch(JsonObject spec, string source = "portal")
     {
-        var validation = SpecValidator.Validate(spec, _plugins.Catalog);
-        if (!validation.IsValid)
-            return new LaunchResult(null, validation.Problems.Select(p => new FieldError(p.Key, p.Message)).ToList());
-        var config = validation.Config!;
+        var binding = RunSpecBinder.Bind(spec, _plugins.Catalog);
+        if (!binding.IsValid) return new LaunchResult(null, binding.Problems);
+        var config = binding.Spec!;
         if (config.Trainer.Device == "cuda" && !_cudaAvailable.Value)
-            return new LaunchResult(null, [new FieldError("trainer.device", "cuda was requested but this machine has no CUDA device; use auto or cpu.")]);
+            return new LaunchResult(null, [new SpecProblem("trainer.device", "cuda was requested but this machine has no CUDA device; use auto or cpu.")]);
 
         var run = _store.Create(new RunRecord
         {
             Name = string.IsNullOrWhiteSpace(config.Name) ? "" : config.Name.Trim(), // the store names it by its id when empty
-            SpecYaml = ConfigLoader.ToYaml(validation.Resolved!),
+            Spec = binding.Resolved,
             Source = source,
             Dataset = config.Dataset.Id,
             Tokenizer = config.Tokenizer.Id,
@@ -289,7 +288,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     {
         yield return "--data-dir";
         yield return _paths.DataDir;
-        foreach (var folder in _plugins.Folders.Skip(2))
+        foreach (var folder in _plugins.Environment.FoldersOf(Scott.Lab.Engine.Hosting.PluginFolderKind.Configured))
         {
             yield return "--plugins";
             yield return folder;
@@ -454,9 +453,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
 
     private string DeviceOf(RunRecord run)
     {
-        string requested = "auto";
-        try { requested = ConfigLoader.ParseTree(run.SpecYaml, $"run {run.Id}")["trainer"]?["device"]?.ToString() ?? "auto"; }
-        catch (ConfigException) { }
+        string requested = run.Spec?["trainer"]?["device"]?.ToString() ?? "auto";
         return requested switch
         {
             "cuda" => "cuda",

@@ -9,7 +9,7 @@ using Scott.Lab.Plugins;
 
 namespace Scott.Lab.Engine.Tests.Config;
 
-public sealed class SpecValidatorTests
+public sealed class RunSpecBinderTests
 {
     // Fake plugins: the validator reads ids and option types only, so nothing here is ever opened or built.
     public sealed class FakeDatasetOptions
@@ -79,13 +79,13 @@ public sealed class SpecValidatorTests
         }
         """)!;
 
-    private static Dictionary<string, List<string>> ByKey(SpecValidation v) =>
+    private static Dictionary<string, List<string>> ByKey(SpecBinding v) =>
         v.Problems.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Select(p => p.Message).ToList());
 
     [Fact]
     public void AValidSpecResolvesWithEveryDefaultFilledIn()
     {
-        var result = SpecValidator.Validate(Spec(), Catalog);
+        var result = RunSpecBinder.Bind(Spec(), Catalog);
 
         Assert.True(result.IsValid, string.Join("; ", result.Problems));
         var resolved = result.Resolved!;
@@ -97,7 +97,7 @@ public sealed class SpecValidatorTests
         Assert.Equal(10, resolved["trainer"]!["steps"]!.GetValue<long>());
 
         // The resolved YAML is what a worker binds: it must round-trip through the CLI's loader.
-        var reloaded = ConfigLoader.Bind(ConfigLoader.ParseTree(ConfigLoader.ToYaml(resolved), "resolved"));
+        var reloaded = RunSpecBinder.BindWithoutPlugins(ConfigLoader.ParseTree(ConfigLoader.ToYaml(resolved), "resolved"));
         Assert.Equal(32, reloaded.Model.Width);
         Assert.Equal("fake-ssl", reloaded.Objective.Id);
     }
@@ -114,7 +114,7 @@ public sealed class SpecValidatorTests
         spec["objective"]!["options"]!["nope"] = 1;      // unknown plugin option
         spec["extra"] = true;                            // unknown section
 
-        var problems = ByKey(SpecValidator.Validate(spec, Catalog));
+        var problems = ByKey(RunSpecBinder.Bind(spec, Catalog));
 
         Assert.Contains(problems["optimizer.lr"], m => m.Contains("must be between 0 (exclusive) and 10, got -1"));
         Assert.Contains(problems["model.widht"], m => m.Contains("unknown key") && m.Contains("width"));
@@ -124,7 +124,7 @@ public sealed class SpecValidatorTests
         Assert.Contains(problems["extra"], m => m.Contains("unknown key"));
         // mask_ratio's range is checked once the options bind, i.e. when no key of the section is unknown:
         spec["objective"]!["options"]!.AsObject().Remove("nope");
-        Assert.Contains(ByKey(SpecValidator.Validate(spec, Catalog))["objective.options.mask_ratio"], m => m.Contains("got 1.5"));
+        Assert.Contains(ByKey(RunSpecBinder.Bind(spec, Catalog))["objective.options.mask_ratio"], m => m.Contains("got 1.5"));
     }
 
     [Fact]
@@ -136,7 +136,7 @@ public sealed class SpecValidatorTests
         spec["dataset"] = new JsonObject();
         spec["optimizer"]!["lr"] = 0; // problems in other sections still show
 
-        var problems = ByKey(SpecValidator.Validate(spec, Catalog));
+        var problems = ByKey(RunSpecBinder.Bind(spec, Catalog));
 
         Assert.Equal("unknown objective 'dino'. Available: fake-ssl", Assert.Single(problems["objective.id"]));
         Assert.Contains("failed to load: is not a .NET assembly", Assert.Single(problems["tokenizer.id"]));
@@ -151,7 +151,7 @@ public sealed class SpecValidatorTests
         spec["model"]!["heads"] = 5; // 32 is not divisible by 5
         spec["trainer"]!["labels_per_class"] = 10; // fake-ssl does not train on labels
 
-        var problems = ByKey(SpecValidator.Validate(spec, Catalog));
+        var problems = ByKey(RunSpecBinder.Bind(spec, Catalog));
 
         Assert.Contains(problems["model.heads"], m => m.Contains("not divisible"));
         Assert.Contains(problems["trainer.labels_per_class"], m => m.Contains("does not train on labels"));
@@ -164,7 +164,7 @@ public sealed class SpecValidatorTests
         spec["model"] = 3;
         spec["objective"]!["options"] = "fast";
 
-        var result = SpecValidator.Validate(spec, Catalog);
+        var result = RunSpecBinder.Bind(spec, Catalog);
 
         Assert.False(result.IsValid);
         var problems = ByKey(result);

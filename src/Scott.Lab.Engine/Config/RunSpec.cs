@@ -1,13 +1,21 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Scott.Lab.Engine.Data;
 using Scott.Lab.Engine.Models;
 
 namespace Scott.Lab.Engine.Config;
 
-/// <summary>A whole run, as YAML presets and the portal describe it. Plugin options stay raw until the plugin is known.</summary>
-public sealed class RunConfig
+/// <summary>
+/// A whole run: its plugins with their options, model, optimizer, trainer and augmentations. The one type every
+/// part of the lab uses for a run (the form, the REST API, the launcher, the worker, maps, comparisons); the run
+/// store keeps its tree (<see cref="ToTree"/>) as a document. A spec is bound from a tree in one place,
+/// <see cref="RunSpecBinder"/>, which binds each plugin's options to its options type (<see cref="PluginSelection.Bound"/>)
+/// and fills the augment keys the tree leaves out with the objective's recipe.
+/// </summary>
+public sealed class RunSpec
 {
     public string? Name { get; set; }
     [Required] public PluginSelection Dataset { get; set; } = new();
@@ -16,7 +24,31 @@ public sealed class RunConfig
     public ModelOptions Model { get; set; } = new();
     public OptimizerOptions Optimizer { get; set; } = new();
     public TrainerOptions Trainer { get; set; } = new();
-    public AugmentOptions Augment { get; set; } = new();
+    /// <summary>Null: not given, so the host's defaults with the objective's recipe (the binder fills it in).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public AugmentOptions? Augment { get; set; }
+
+    /// <summary>
+    /// The spec as a config tree (the YAML presets' shape): each plugin's options as bound (every default written)
+    /// once the binder has bound them, else as given.
+    /// </summary>
+    public JsonObject ToTree()
+    {
+        JsonNode? Node(object? value) => value is null ? null : JsonSerializer.SerializeToNode(value, value.GetType(), ConfigLoader.Json);
+        JsonObject Plugin(PluginSelection p) => new() { ["id"] = p.Id, ["options"] = p.Bound is { } bound ? Node(bound) : p.Options?.DeepClone() };
+        var tree = new JsonObject
+        {
+            ["name"] = Name,
+            ["dataset"] = Plugin(Dataset),
+            ["tokenizer"] = Plugin(Tokenizer),
+            ["objective"] = Plugin(Objective),
+            ["model"] = Node(Model),
+            ["optimizer"] = Node(Optimizer),
+            ["trainer"] = Node(Trainer),
+        };
+        if (Augment is not null) tree["augment"] = Node(Augment);
+        return tree;
+    }
 }
 
 /// <summary>Which plugin, and its options as written (bound to the plugin's options type later).</summary>
@@ -25,6 +57,10 @@ public sealed class PluginSelection
     [Required(ErrorMessage = "is required (a plugin id; see `scott-lab plugins list`)")]
     public string Id { get; set; } = "";
     public JsonObject? Options { get; set; }
+
+    /// <summary>The options bound to the plugin's options type and validated (set by <see cref="RunSpecBinder"/>).</summary>
+    [JsonIgnore]
+    public object? Bound { get; set; }
 }
 
 /// <summary>AdamW and its learning-rate / weight-decay schedules (the <c>optimizer:</c> section).</summary>
