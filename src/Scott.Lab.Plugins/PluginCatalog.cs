@@ -103,6 +103,13 @@ public sealed class PluginCatalog(Version? hostVersion = null)
         {
             found.Add(Failed(path, hash, $"could not be loaded: {Describe(e)}"));
         }
+        catch (MissingMemberException e)
+        {
+            // A type that implements or calls a member the shared assemblies lack (e.g. an explicit implementation of
+            // a member the contract has since dropped): its types cannot load.
+            found.Add(Failed(path, hash, $"could not be loaded: {Describe(e)}. It uses a member that this host's {ContractName} " +
+                                         $"{HostVersion} or TorchSharp does not have: rebuild it against Scott.Lab {HostVersion}."));
+        }
         lock (_gate)
         {
             for (int i = 0; i < found.Count; i++)

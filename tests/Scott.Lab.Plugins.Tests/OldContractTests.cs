@@ -22,7 +22,7 @@ public class OldContractTests
         {
             public override string Id => "old-dataset";
             public override string DisplayName => "Old dataset";
-            public override string Description => "built against contract 0.1";
+            public override string Description => "built against the earlier contract";
             public override PluginKind Kind => PluginKind.Dataset;
             public Scott.Lab.Abstractions.Data.IImageDataset Open(object? options) => throw new NotSupportedException();
         }
@@ -32,7 +32,7 @@ public class OldContractTests
         {
             public string Id => "old-objective";
             public string DisplayName => "Old objective";
-            public string Description => "built against contract 0.1";
+            public string Description => "built against the earlier contract";
             public PluginKind Kind => PluginKind.Objective;
             public string Version => "2.0.0";
             public Type OptionsType => typeof(Options);
@@ -70,5 +70,35 @@ public class OldContractTests
         Assert.Null(objective.Augmentation); // the typed member's default; the host reads the old AugmentDefaults itself (Engine tests)
         Assert.NotNull(objective.GetType().GetProperty("AugmentDefaults", typeof(IReadOnlyDictionary<string, object>)));
         Assert.False(objective.TrainsOnLabels);
+    }
+
+    [Fact]
+    public void APluginThatImplementedKindExplicitlyCannotLoadAndIsListedAsFailed()
+    {
+        // The one shape the change breaks (docs/plugins.md): an explicit implementation names the removed member.
+        string folder = TestPlugins.TempFolder();
+        TestPlugins.CompilePlugin(folder, "ExplicitKind", """
+            using System;
+            using Scott.Lab.Abstractions.Plugins;
+            namespace ExplicitKind;
+            public sealed class Options { }
+            public sealed class Plugin : IDatasetPlugin
+            {
+                public string Id => "explicit-kind";
+                public string DisplayName => "";
+                public string Description => "";
+                PluginKind IScottLabPlugin.Kind => PluginKind.Dataset;
+                public string Version => "1.0.0";
+                public Type OptionsType => typeof(Options);
+                public Scott.Lab.Abstractions.Data.IImageDataset Open(object? options) => throw new NotSupportedException();
+            }
+            """, TestPlugins.OldShapeContract(PluginContract.Version + ".0"));
+
+        var catalog = PluginCatalog.Load([TestPlugins.TempFolder("empty"), folder]);
+
+        var entry = Assert.Single(catalog.Entries);
+        Assert.Equal(PluginStatus.Failed, entry.Status);
+        Assert.Contains("could not be loaded: MissingMethodException: Method not found: 'Scott.Lab.Abstractions.Plugins.PluginKind Scott.Lab.Abstractions.Plugins.IScottLabPlugin.get_Kind()'", entry.Error);
+        Assert.EndsWith($"rebuild it against Scott.Lab {PluginContract.Version}.", entry.Error);
     }
 }
