@@ -5,7 +5,7 @@ namespace Scott.Lab.Plugins.Tests;
 /// <summary>A plugin that needs a newer host is listed as failed with a message naming it, its file, both versions and the fix.</summary>
 public class HostVersionTests
 {
-    /// <summary>A dataset plugin; <paramref name="oldShape"/>: as written against the 0.1 contract (a Kind override, no minimum).</summary>
+    /// <summary>A dataset plugin; <paramref name="oldShape"/>: as written against the earlier contract (a Kind override, no minimum).</summary>
     private static string Dataset(string name, string id, string? minimum, bool oldShape = false) => $$"""
         using System;
         using Scott.Lab.Abstractions.Plugins;

@@ -18,7 +18,7 @@ public static class TestPlugins
     public static MetadataReference CurrentContract { get; } = MetadataReference.CreateFromFile(typeof(IScottLabPlugin).Assembly.Location);
 
     /// <summary>
-    /// A stand-in for Scott.Lab.Abstractions <paramref name="version"/> in its 0.1 shape: <c>Kind</c> on the contract
+    /// A stand-in for Scott.Lab.Abstractions <paramref name="version"/> in its earlier shape (before issue 14): <c>Kind</c> on the contract
     /// (abstract on PluginBase), an <c>AugmentDefaults</c> dictionary on IObjectivePlugin, no MinimumHostVersion.
     /// Written to a folder of its own; plugins compiled against it record that assembly name and version.
     /// </summary>

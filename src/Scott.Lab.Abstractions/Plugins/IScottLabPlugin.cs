@@ -51,7 +51,7 @@ public abstract class PluginBase<TOptions> : IScottLabPlugin where TOptions : cl
 
     /// <summary>
     /// Nothing reads this: the host derives a plugin's kind from the interface it implements. It stays (virtual, no
-    /// longer abstract) so that plugins built against contract 0.1, which override it, still load and still compile.
+    /// longer abstract) so that plugins built against the earlier contract, which override it, still load and still compile.
     /// </summary>
     [Obsolete("The host derives the kind from the implemented interface (ITokenizerPlugin, IObjectivePlugin, IDatasetPlugin); delete the override.")]
     public virtual PluginKind Kind => this switch

@@ -75,12 +75,12 @@ public static class ObjectiveAugmentDefaults
 
     /// <summary>
     /// The objective's recipe: <see cref="IObjectivePlugin.Augmentation"/>, or, for an objective built against
-    /// contract 0.1, the <c>AugmentDefaults</c> dictionary of <c>augment.*</c> keys it declared then.
+    /// the earlier contract (before the typed recipe), the <c>AugmentDefaults</c> dictionary of <c>augment.*</c> keys it declared then.
     /// </summary>
     /// <exception cref="PluginException">The old dictionary names a key the host does not know, or a value of the wrong shape.</exception>
     public static AugmentRecipe? RecipeOf(IObjectivePlugin plugin) => plugin.Augmentation ?? LegacyRecipe(plugin);
 
-    // ---- Objectives built against contract 0.1 ----
+    // ---- Objectives built against the earlier contract (before the typed recipe) ----
     // They declared their recipe as `IReadOnlyDictionary<string, object> AugmentDefaults` (implemented implicitly, a
     // public property of the plugin class). The member has left the contract, but the property is still on their
     // class: read it by name and type so that such a DLL keeps its recipe, with the checks the host made then.

@@ -23,7 +23,7 @@ public sealed class ObjectiveAugmentDefaultsTests
     }
 
     /// <summary>
-    /// An objective built against contract 0.1, as the host sees it at run time: its recipe was an
+    /// An objective built against the earlier contract (before the typed recipe), as the host sees it at run time: its recipe was an
     /// <c>AugmentDefaults</c> dictionary, which is now a public property of its class the contract no longer names.
     /// </summary>
     private sealed class LegacyObjective(IReadOnlyDictionary<string, object> recipe, string id = "legacy") : PluginBase<NoOptions>, IObjectivePlugin
