@@ -12,7 +12,10 @@ namespace Scott.Lab.Plugins;
 /// <summary>Whether a plugin file could be used.</summary>
 public enum PluginStatus { Loaded, Failed }
 
-/// <summary>One plugin (or one failed plugin file) as the catalog knows it.</summary>
+/// <summary>
+/// One plugin (or one failed plugin file) as the catalog knows it. <see cref="Kind"/> is read from the interface the
+/// plugin implements; it is null for a file whose plugin types could not be read.
+/// </summary>
 public sealed record PluginEntry(
     PluginKind? Kind, string Id, string Version, string DisplayName, string Description, string AssemblyPath,
     string Sha256, PluginStatus Status, string? Error, IScottLabPlugin? Instance);
@@ -20,15 +23,25 @@ public sealed record PluginEntry(
 /// <summary>
 /// Discovers plugin DLLs in plugin folders and loads them with McMaster's PluginLoader. The contract and TorchSharp
 /// are shared with the host (PreferSharedTypes), so a plugin's tensors and modules are the host's types. A file
-/// that fails (not .NET, a throwing constructor, nothing implemented, a duplicate id) becomes a Failed entry with
-/// its error; it never stops the other plugins from loading. Loaders are not collectible: libtorch types can't unload.
+/// that fails (not .NET, a throwing constructor, nothing implemented, a duplicate id, a host older than it needs)
+/// becomes a Failed entry with its error; it never stops the other plugins from loading. Loaders are not
+/// collectible: libtorch types can't unload.
 /// </summary>
-public sealed class PluginCatalog
+/// <param name="hostVersion">The host version plugins are checked against; the contract's own
+/// (<see cref="PluginContract.Version"/>) unless a test stands in for another host.</param>
+public sealed class PluginCatalog(Version? hostVersion = null)
 {
     private static readonly Type[] SharedTypes = [typeof(IScottLabPlugin), typeof(torch)];
+    private static readonly string ContractName = typeof(IScottLabPlugin).Assembly.GetName().Name!;
     private readonly List<PluginEntry> _entries = [];
     private readonly Dictionary<string, PluginLoader> _loaders = new(StringComparer.Ordinal);
     private readonly object _gate = new();
+
+    /// <summary>
+    /// The Scott.Lab version plugins are checked against (major.minor.patch): a plugin built against a newer
+    /// contract, or whose <see cref="IScottLabPlugin.MinimumHostVersion"/> is higher, is refused with a message.
+    /// </summary>
+    public Version HostVersion { get; } = PluginContract.Normalise(hostVersion ?? PluginContract.Version);
 
     public IReadOnlyList<PluginEntry> Entries { get { lock (_gate) return _entries.ToList(); } }
 
@@ -72,10 +85,13 @@ public sealed class PluginCatalog
         {
             var loader = PluginLoader.CreateFromAssemblyFile(path, SharedTypes, config => config.PreferSharedTypes = true);
             var assembly = loader.LoadDefaultAssembly();
-            var types = PluginTypes(assembly);
-            if (types.Count == 0)
+            string? refused = NewerContract(assembly, path); // checked before any of its types load
+            var types = refused is null ? PluginTypes(assembly) : [];
+            if (refused is not null)
+                found.Add(Failed(path, hash, refused));
+            else if (types.Count == 0)
                 found.Add(Failed(path, hash, $"contains no public class implementing {nameof(ITokenizerPlugin)}, {nameof(IObjectivePlugin)} or {nameof(IDatasetPlugin)} with a parameterless constructor."));
-            foreach (var type in types) found.Add(Instantiate(type, path, hash));
+            foreach (var type in types) found.Add(Instantiate(type, path, hash, HostVersion));
             lock (_gate) _loaders[path] = loader;
             AddNativeFolders(Path.GetDirectoryName(path)!);
         }
@@ -86,6 +102,13 @@ public sealed class PluginCatalog
         catch (Exception e) when (e is FileLoadException or FileNotFoundException or ReflectionTypeLoadException or TypeLoadException)
         {
             found.Add(Failed(path, hash, $"could not be loaded: {Describe(e)}"));
+        }
+        catch (MissingMemberException e)
+        {
+            // A type that implements or calls a member the shared assemblies lack (e.g. an explicit implementation of
+            // a member the contract has since dropped): its types cannot load.
+            found.Add(Failed(path, hash, $"could not be loaded: {Describe(e)}. It uses a member that this host's {ContractName} " +
+                                         $"{HostVersion} or TorchSharp does not have: rebuild it against Scott.Lab {HostVersion}."));
         }
         lock (_gate)
         {
@@ -119,7 +142,7 @@ public sealed class PluginCatalog
     /// <summary>The loaded plugin of a kind with this id, or a clear error listing what is available.</summary>
     public T Resolve<T>(string id, string configKey) where T : class, IScottLabPlugin
     {
-        var kind = KindOf(typeof(T));
+        var kind = KindOf(typeof(T)) ?? throw new ArgumentException($"{typeof(T).Name} is not a plugin kind.");
         var entries = Entries;
         var match = entries.FirstOrDefault(e => e.Status == PluginStatus.Loaded && e.Kind == kind && e.Id == id);
         if (match?.Instance is T plugin) return plugin;
@@ -179,24 +202,53 @@ public sealed class PluginCatalog
         return IntPtr.Zero;
     }
 
+    /// <summary>The kind a plugin is, from the interface it implements; null for none of the three.</summary>
+    public static PluginKind? KindOf(IScottLabPlugin plugin) => KindOf(plugin.GetType());
+
+    /// <summary>The kind a plugin type is, from the interface it implements; null for none of the three.</summary>
+    public static PluginKind? KindOf(Type type) =>
+        typeof(ITokenizerPlugin).IsAssignableFrom(type) ? PluginKind.Tokenizer
+        : typeof(IObjectivePlugin).IsAssignableFrom(type) ? PluginKind.Objective
+        : typeof(IDatasetPlugin).IsAssignableFrom(type) ? PluginKind.Dataset
+        : null;
+
+    /// <summary>
+    /// Refuses a file built against a newer contract than the host's before any of its types load. Such a file
+    /// needs that host at least, and the runtime would not bind it to the older contract anyway (the error would
+    /// be a bare FileLoadException). Plugins built against an older or equal contract bind to the host's.
+    /// </summary>
+    private string? NewerContract(Assembly assembly, string path)
+    {
+        var contract = assembly.GetReferencedAssemblies().FirstOrDefault(a => a.Name == ContractName);
+        if (contract?.Version is null) return null;
+        var built = PluginContract.Normalise(contract.Version);
+        return built > HostVersion
+            ? $"{Path.GetFileName(path)} was built against {ContractName} {built}, so it needs Scott.Lab {built} or newer; this host is Scott.Lab {HostVersion}. " +
+              $"Upgrade Scott.Lab to {built} or later, or use a build of {Path.GetFileName(path)} made for Scott.Lab {HostVersion}."
+            : null;
+    }
+
     private static List<Type> PluginTypes(Assembly assembly)
     {
         Type[] all;
         try { all = assembly.GetExportedTypes(); }
         catch (ReflectionTypeLoadException e) { all = e.Types.Where(t => t is not null).ToArray()!; }
-        return all.Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IScottLabPlugin).IsAssignableFrom(t)
+        return all.Where(t => t is { IsClass: true, IsAbstract: false } && KindOf(t) is not null
                               && t.GetConstructor(Type.EmptyTypes) is not null).ToList();
     }
 
-    private static PluginEntry Instantiate(Type type, string path, string hash)
+    private static PluginEntry Instantiate(Type type, string path, string hash, Version hostVersion)
     {
         try
         {
             var plugin = (IScottLabPlugin)Activator.CreateInstance(type)!;
             if (string.IsNullOrWhiteSpace(plugin.Id)) return Failed(path, hash, $"{type.FullName} has an empty Id.", type.Name);
+            var entry = new PluginEntry(KindOf(type), plugin.Id, plugin.Version, plugin.DisplayName, plugin.Description, path, hash, PluginStatus.Loaded, null, plugin);
+            if (TooNew(plugin, type, path, hostVersion) is { } tooNew)
+                return entry with { Status = PluginStatus.Failed, Error = tooNew, Instance = null };
             if (plugin.OptionsType.GetConstructor(Type.EmptyTypes) is null)
                 return Failed(path, hash, $"{type.FullName}: options type {plugin.OptionsType.Name} needs a public parameterless constructor.", plugin.Id);
-            return new PluginEntry(KindOf(plugin), plugin.Id, plugin.Version, plugin.DisplayName, plugin.Description, path, hash, PluginStatus.Loaded, null, plugin);
+            return entry;
         }
         catch (Exception e)
         {
@@ -204,18 +256,19 @@ public sealed class PluginCatalog
         }
     }
 
-    private static PluginKind KindOf(IScottLabPlugin plugin) => plugin switch
+    /// <summary>The refusal of a plugin whose <see cref="IScottLabPlugin.MinimumHostVersion"/> is above the host's, or null.</summary>
+    private static string? TooNew(IScottLabPlugin plugin, Type type, string path, Version hostVersion)
     {
-        ITokenizerPlugin => PluginKind.Tokenizer,
-        IObjectivePlugin => PluginKind.Objective,
-        IDatasetPlugin => PluginKind.Dataset,
-        _ => plugin.Kind,
-    };
-
-    private static PluginKind KindOf(Type type) =>
-        typeof(ITokenizerPlugin).IsAssignableFrom(type) ? PluginKind.Tokenizer
-        : typeof(IObjectivePlugin).IsAssignableFrom(type) ? PluginKind.Objective
-        : PluginKind.Dataset;
+        string declared = plugin.MinimumHostVersion;
+        string who = $"{KindOf(type)?.ToString().ToLowerInvariant()} '{plugin.Id}' {plugin.Version} ({Path.GetFileName(path)})";
+        if (!Version.TryParse(declared, out var minimum))
+            return $"{who} declares MinimumHostVersion '{declared}', which is not a version (major.minor.patch, e.g. 0.1.0); fix {type.FullName}.";
+        minimum = PluginContract.Normalise(minimum);
+        return minimum > hostVersion
+            ? $"{who} needs Scott.Lab {minimum} or newer (its MinimumHostVersion); this host is Scott.Lab {hostVersion}. " +
+              $"Upgrade Scott.Lab to {minimum} or later, or use a build of '{plugin.Id}' made for Scott.Lab {hostVersion}."
+            : null;
+    }
 
     private static PluginEntry Failed(string path, string hash, string error, string? id = null) =>
         new(null, id ?? Path.GetFileNameWithoutExtension(path), "", "", "", path, hash, PluginStatus.Failed, error, null);

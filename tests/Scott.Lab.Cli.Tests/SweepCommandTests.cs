@@ -81,7 +81,7 @@ public class SweepCommandTests
     {
         var simclr = Scott.Lab.Plugins.PluginCatalog.Load([Scott.Lab.Plugins.PluginCatalog.BuiltInFolder])
             .Resolve<Scott.Lab.Abstractions.Plugins.IObjectivePlugin>("simclr", "--objectives");
-        Assert.Equal(1.0, (double)simclr.AugmentDefaults["color_p"]); // the recipe the shared setting overrides
+        Assert.Equal(1.0, simclr.Augmentation?.ColorP); // the recipe the shared setting overrides
         var settings = new Scott.Lab.Cli.Commands.SweepCommand.SweepSettings(CliRunner.Config("configs/ssl/fashion-mnist-cpu.yaml"), 1, 100, true,
             ["augment.blur_p=0.25"], 30, 300, 0);
 

@@ -20,7 +20,6 @@ public class TokenizerPluginTests
     {
         var plugin = Assert.IsAssignableFrom<ITokenizerPlugin>(Activator.CreateInstance(type));
         Assert.Equal(id, plugin.Id);
-        Assert.Equal(PluginKind.Tokenizer, plugin.Kind);
         Assert.False(string.IsNullOrWhiteSpace(plugin.DisplayName));
         Assert.False(string.IsNullOrWhiteSpace(plugin.Description));
 

@@ -15,7 +15,6 @@ public sealed class FashionMnistPlugin : PluginBase<FashionMnistOptions>, IDatas
     public override string Description =>
         "Fashion-MNIST: 70,000 28×28 grayscale images of clothing in 10 classes (60,000 train, 10,000 test), read from IDX files "
         + $"(default {FashionMnistOptions.DefaultRoot}, Debian package dataset-fashion-mnist). MIT licence.";
-    public override PluginKind Kind => PluginKind.Dataset;
 
     public IImageDataset Open(object? options)
     {

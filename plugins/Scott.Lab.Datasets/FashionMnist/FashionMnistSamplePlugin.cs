@@ -28,7 +28,6 @@ public sealed class FashionMnistSamplePlugin : PluginBase<FashionMnistSampleOpti
     public override string Description =>
         "A real 1,200-image sample of Fashion-MNIST that ships with the plugin: the first 100 images of each class from "
         + "train (1,000) and the first 20 of each class from test (200). For a first run and smoke tests; use fashion-mnist for results.";
-    public override PluginKind Kind => PluginKind.Dataset;
 
     public IImageDataset Open(object? options)
     {

@@ -18,7 +18,6 @@ public sealed class Flowers102Plugin : PluginBase<Flowers102Options>, IDatasetPl
     public override string Description =>
         "Oxford Flowers-102: 8,189 flower photographs in 102 classes (train 1,020 / val 1,020 / test 6,149). Layout: "
         + "ROOT/jpg/image_00001.jpg …, ROOT/imagelabels.mat, ROOT/setid.mat (" + Flowers102Layout.DownloadUrl + ").";
-    public override PluginKind Kind => PluginKind.Dataset;
 
     public IImageDataset Open(object? options)
     {

@@ -28,7 +28,6 @@ public sealed class ImageFolderPlugin : PluginBase<ImageFolderOptions>, IDataset
     public override string Description =>
         "Images sorted into one folder per class (torchvision ImageFolder). Layout: ROOT/<class>/<image> (split train), or "
         + "ROOT/train/<class>/ with optional ROOT/val/<class>/ and ROOT/test/<class>/.";
-    public override PluginKind Kind => PluginKind.Dataset;
 
     public IImageDataset Open(object? options)
     {

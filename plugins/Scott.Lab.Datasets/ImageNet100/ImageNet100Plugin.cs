@@ -18,7 +18,6 @@ public sealed class ImageNet100Plugin : PluginBase<ImageNet100Options>, IDataset
     public override string Description =>
         "ImageNet-100: the 100 ImageNet classes of CMC's list (or dataset.options.class_list), about 126,700 train and "
         + "5,000 val images. Layout: ROOT/train/<wnid>/*.JPEG, ROOT/val/<wnid>/*.JPEG (https://image-net.org/).";
-    public override PluginKind Kind => PluginKind.Dataset;
 
     public IImageDataset Open(object? options)
     {

@@ -18,7 +18,6 @@ public sealed class OxfordPetsPlugin : PluginBase<OxfordPetsOptions>, IDatasetPl
     public override string Description =>
         "Oxford-IIIT Pets: 7,349 photographs of 37 cat and dog breeds (trainval 3,680 / test 3,669). Layout: "
         + "ROOT/images/<Breed>_<n>.jpg, ROOT/annotations/{list,trainval,test}.txt (" + OxfordPetsLayout.DownloadUrl + ").";
-    public override PluginKind Kind => PluginKind.Dataset;
 
     public IImageDataset Open(object? options)
     {

@@ -10,10 +10,9 @@ public sealed class ByolPlugin : PluginBase<ByolOptions>, IObjectivePlugin
     public override string DisplayName => "BYOL";
     public override string Description =>
         "Distillation with an EMA teacher: an online encoder, projector and predictor regress the target network's projection of the other view (cosine momentum schedule, no negatives).";
-    public override PluginKind Kind => PluginKind.Objective;
 
     /// <summary>BYOL.</summary>
-    public IReadOnlyDictionary<string, object> AugmentDefaults => AugmentRecipes.StrongColour(0.08);
+    public AugmentRecipe Augmentation => AugmentRecipes.StrongColour(0.08);
 
     public ObjectiveModule Create(object? options, ObjectiveContext context) => new ByolObjective(Typed(options), context);
 }

@@ -13,7 +13,7 @@ namespace Scott.Lab.Objectives.Mae;
 /// the encoded visible tokens back in place, a learned mask token elsewhere and the position embedding, and a linear
 /// head predicts every patch's pixels. MSE on the masked patches only, against per-patch normalised pixels.
 /// </summary>
-public sealed class MaeObjective : ObjectiveModule
+public sealed class MaeObjective : MaskedObjective
 {
     private readonly EncoderModule encoder;
     private readonly Linear decoder_embed;
@@ -22,13 +22,10 @@ public sealed class MaeObjective : ObjectiveModule
     private readonly LayerNorm decoder_norm;
     private readonly Linear pixel_head;
     private readonly MaeOptions _options;
-    private readonly TokenMaskGenerator _masks;
-    private readonly int _seed;
 
-    public MaeObjective(MaeOptions options, ObjectiveContext context) : base("Mae")
+    public MaeObjective(MaeOptions options, ObjectiveContext context) : base("Mae", context, options.MaskRatio, options.MaskMode)
     {
         _options = OptionsCheck.Validated(options);
-        _seed = context.Seed;
         var models = context.Models;
         int width = models.EmbedDim;
         encoder = models.CreateEncoder();
@@ -40,7 +37,6 @@ public sealed class MaeObjective : ObjectiveModule
         WeightInit.Linear_(decoder_embed);
         WeightInit.Linear_(pixel_head);
         WeightInit.TruncatedNormal_(decoder_mask_token, 0.02);
-        _masks = new TokenMaskGenerator(encoder.GridHeight, encoder.GridWidth, options.MaskRatio, options.MaskMode, _seed);
         RegisterComponents();
     }
 
@@ -56,9 +52,9 @@ public sealed class MaeObjective : ObjectiveModule
         get
         {
             long d = encoder.EmbedDim, n = encoder.NumTokens;
-            long visibleEncoder = encoder.ForwardFlopsPerImage * _masks.KeepCount / n;
+            long visibleEncoder = encoder.ForwardFlopsPerImage * KeepCount / n;
             long headOutputs = pixel_head.weight!.shape[0];
-            return 3 * (visibleEncoder + 2 * _masks.KeepCount * d * d + decoder.ForwardFlopsPerImage + 2 * n * d * headOutputs);
+            return 3 * (visibleEncoder + 2 * KeepCount * d * d + decoder.ForwardFlopsPerImage + 2 * n * d * headOutputs);
         }
     }
 
@@ -66,8 +62,7 @@ public sealed class MaeObjective : ObjectiveModule
     {
         var view = batch.Views[0];
         long batchSize = view.shape[0];
-        _masks.Reseed(StepSeed.For(_seed, step.Step, stream: 3));
-        var keep = _masks.Next((int)batchSize, view.device);
+        var keep = KeepMask(step, batchSize, view.device);
         var visible = VisibleTokens.Indices(keep);
 
         var latent = encoder.ForwardVisible(view, keep); // (B, K, D)
@@ -79,7 +74,7 @@ public sealed class MaeObjective : ObjectiveModule
         if (_options.NormalizeTargets) target = PixelTargets.NormalizePerPatch(target);
         var predicted = pixel_head.forward(decoded);
         var loss = PixelTargets.MaskedLoss(predicted, target, keep, absolute: false);
-        var metrics = new Dictionary<string, Tensor> { ["mask/visible_fraction"] = keep.mean() };
+        var metrics = MaskMetrics(keep);
         // The probe sees the mean of the visible tokens: what the encoder computed anyway (no extra forward pass).
         return new ObjectiveOutput(loss, metrics) { Features = Pooling.Mean(latent).detach() };
     }

@@ -10,10 +10,9 @@ public sealed class MaePlugin : PluginBase<MaeOptions>, IObjectivePlugin
     public override string DisplayName => "MAE";
     public override string Description =>
         "Pixel reconstruction: the encoder sees only the visible patches, a light decoder predicts the masked patches' per-patch normalised pixels (MSE on masked patches only).";
-    public override PluginKind Kind => PluginKind.Objective;
 
     /// <summary>MAE: crop and flip only.</summary>
-    public IReadOnlyDictionary<string, object> AugmentDefaults => AugmentRecipes.GeometryOnly(0.2);
+    public AugmentRecipe Augmentation => AugmentRecipes.GeometryOnly(0.2);
 
     public ObjectiveModule Create(object? options, ObjectiveContext context) => new MaeObjective(Typed(options), context);
 }

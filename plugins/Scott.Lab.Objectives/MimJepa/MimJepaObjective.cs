@@ -1,6 +1,6 @@
-using Scott.Lab.Abstractions.Masking;
 using Scott.Lab.Abstractions.Models;
 using Scott.Lab.Abstractions.Objectives;
+using Scott.Lab.Objectives.Common;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -12,20 +12,17 @@ namespace Scott.Lab.Objectives.MimJepa;
 /// MIM-JEPA. The target encoder (EMA of the context encoder, no gradient) sees the full view; the context encoder
 /// sees the other view with masked tokens replaced; the predictor regresses LN(target) at the masked tokens.
 /// </summary>
-public sealed class MimJepaObjective : ObjectiveModule
+public sealed class MimJepaObjective : MaskedObjective
 {
     private readonly EncoderModule context_encoder, target_encoder;
     private readonly TransformerModule predictor;
     private readonly Sequential predictor_head;
     private readonly MimJepaOptions _options;
-    private readonly TokenMaskGenerator _masks;
-    private readonly int _seed;
     private readonly long[] _normShape;
 
-    public MimJepaObjective(MimJepaOptions options, ObjectiveContext context) : base("MimJepa")
+    public MimJepaObjective(MimJepaOptions options, ObjectiveContext context) : base("MimJepa", context, options.MaskRatio, options.MaskMode)
     {
         _options = options;
-        _seed = context.Seed;
         var models = context.Models;
         context_encoder = models.CreateEncoder();
         target_encoder = models.CreateEncoder();
@@ -41,7 +38,6 @@ public sealed class MimJepaObjective : ObjectiveModule
         }
         predictor_head = nn.Sequential(nn.SiLU(), nn.LayerNorm(models.EmbedDim), head);
         _normShape = new long[] { models.EmbedDim };
-        _masks = new TokenMaskGenerator(context_encoder.GridHeight, context_encoder.GridWidth, options.MaskRatio, options.MaskMode, _seed);
         RegisterComponents();
     }
 
@@ -75,15 +71,11 @@ public sealed class MimJepaObjective : ObjectiveModule
             pooledTargets = targetTokens.mean(new long[] { 1 }); // for the host's online probe and collapse monitors
         }
 
-        _masks.Reseed(StepSeed.For(_seed, step.Step, stream: 3));
-        var keep = _masks.Next((int)batchSize, contextView.device);
+        var keep = KeepMask(step, batchSize, contextView.device);
         var predicted = predictor_head.forward(predictor.forward(context_encoder.forward(contextView, keep)));
         var loss = MaskedSmoothL1(predicted, targets, keep, _options.Beta);
-        var metrics = new Dictionary<string, Tensor>
-        {
-            ["mask/visible_fraction"] = keep.mean(),
-            ["target/std"] = targets.std(0).mean(),
-        };
+        var metrics = MaskMetrics(keep);
+        metrics["target/std"] = targets.std(0).mean();
         return new ObjectiveOutput(loss, metrics) { Features = pooledTargets };
     }
 

@@ -9,7 +9,6 @@ public sealed class MimJepaPlugin : PluginBase<MimJepaOptions>, IObjectivePlugin
     public override string DisplayName => "MIM-JEPA";
     public override string Description =>
         "Masked image modelling in latent space: a predictor regresses the EMA target encoder's features of masked tokens (Smooth-L1).";
-    public override PluginKind Kind => PluginKind.Objective;
 
     public ObjectiveModule Create(object? options, ObjectiveContext context) => new MimJepaObjective(Typed(options), context);
 }

@@ -1,4 +1,3 @@
-using Scott.Lab.Abstractions.Masking;
 using Scott.Lab.Abstractions.Models;
 using Scott.Lab.Abstractions.Objectives;
 using Scott.Lab.Objectives.Common;
@@ -13,22 +12,18 @@ namespace Scott.Lab.Objectives.SimMim;
 /// the encoder puts its learned mask token in their place, so every tokenizer works, SCOTT included); a linear head
 /// predicts each token's patch of pixels, and the loss (L1 by default) counts the masked patches only.
 /// </summary>
-public sealed class SimMimObjective : ObjectiveModule
+public sealed class SimMimObjective : MaskedObjective
 {
     private readonly EncoderModule encoder;
     private readonly Linear pixel_head;
     private readonly SimMimOptions _options;
-    private readonly TokenMaskGenerator _masks;
-    private readonly int _seed;
 
-    public SimMimObjective(SimMimOptions options, ObjectiveContext context) : base("SimMim")
+    public SimMimObjective(SimMimOptions options, ObjectiveContext context) : base("SimMim", context, options.MaskRatio, options.MaskMode)
     {
         _options = OptionsCheck.Validated(options);
-        _seed = context.Seed;
         encoder = context.Models.CreateEncoder();
         pixel_head = nn.Linear(encoder.EmbedDim, PixelTargets.ValuesPerPatch(context, encoder.GridHeight, encoder.GridWidth, "simmim"));
         WeightInit.Linear_(pixel_head);
-        _masks = new TokenMaskGenerator(encoder.GridHeight, encoder.GridWidth, options.MaskRatio, options.MaskMode, _seed);
         RegisterComponents();
     }
 
@@ -40,14 +35,13 @@ public sealed class SimMimObjective : ObjectiveModule
     public override ObjectiveOutput Forward(TrainingBatch batch, StepInfo step)
     {
         var view = batch.Views[0];
-        _masks.Reseed(StepSeed.For(_seed, step.Step, stream: 3));
-        var keep = _masks.Next((int)view.shape[0], view.device);
+        var keep = KeepMask(step, view.shape[0], view.device);
         var tokens = encoder.forward(view, keep);
 
         var target = PixelTargets.Patchify(view, encoder.GridHeight, encoder.GridWidth);
         if (_options.NormalizeTargets) target = PixelTargets.NormalizePerPatch(target);
         var loss = PixelTargets.MaskedLoss(pixel_head.forward(tokens), target, keep, absolute: _options.Loss == "l1");
-        var metrics = new Dictionary<string, Tensor> { ["mask/visible_fraction"] = keep.mean() };
+        var metrics = MaskMetrics(keep);
         // The probe sees the mean of the visible tokens (the mask token's positions say little about the image).
         return new ObjectiveOutput(loss, metrics) { Features = Pooling.MeanVisible(tokens, keep).detach() };
     }

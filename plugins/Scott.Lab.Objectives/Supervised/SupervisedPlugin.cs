@@ -9,7 +9,6 @@ public sealed class SupervisedPlugin : PluginBase<SupervisedOptions>, IObjective
     public override string DisplayName => "Supervised (baseline)";
     public override string Description =>
         "Baseline: the same encoder trained from scratch with labels (cross-entropy on mean-pooled tokens), on the labelled training images only; trainer.labels_per_class limits them.";
-    public override PluginKind Kind => PluginKind.Objective;
     public bool TrainsOnLabels => true;
 
     public ObjectiveModule Create(object? options, ObjectiveContext context)

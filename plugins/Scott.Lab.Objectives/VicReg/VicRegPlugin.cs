@@ -10,10 +10,9 @@ public sealed class VicRegPlugin : PluginBase<VicRegOptions>, IObjectivePlugin
     public override string DisplayName => "VICReg";
     public override string Description =>
         "Redundancy reduction: the two views' embeddings agree (invariance) while each dimension keeps a std of at least 1 (variance) and dimensions decorrelate (covariance).";
-    public override PluginKind Kind => PluginKind.Objective;
 
     /// <summary>VICReg (its paper's recipe, as BYOL's).</summary>
-    public IReadOnlyDictionary<string, object> AugmentDefaults => AugmentRecipes.StrongColour(0.08);
+    public AugmentRecipe Augmentation => AugmentRecipes.StrongColour(0.08);
 
     public ObjectiveModule Create(object? options, ObjectiveContext context) => new VicRegObjective(Typed(options), context);
 }

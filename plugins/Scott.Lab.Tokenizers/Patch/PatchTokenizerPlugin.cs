@@ -11,7 +11,6 @@ public sealed class PatchTokenizerPlugin : PluginBase<PatchOptions>, ITokenizerP
     public override string Description =>
         "One linear projection per non-overlapping PatchSize×PatchSize patch (a strided conv with bias). " +
         "Masked patches are zeroed on input and output.";
-    public override PluginKind Kind => PluginKind.Tokenizer;
 
     public TokenizerModule Create(object? options, TokenizerContext context)
     {

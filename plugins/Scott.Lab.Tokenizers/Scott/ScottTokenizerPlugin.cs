@@ -11,7 +11,6 @@ public sealed class ScottTokenizerPlugin : PluginBase<ScottOptions>, ITokenizerP
     public override string Description =>
         "Masked conv stages (stride-2 conv, ReLU, MaxBlurPool), each dividing the resolution by 4; masked patches stay " +
         "exactly zero throughout, so visible tokens never see masked pixels. 224 px with 2 stages gives 14×14 tokens.";
-    public override PluginKind Kind => PluginKind.Tokenizer;
 
     public TokenizerModule Create(object? options, TokenizerContext context)
     {

@@ -14,13 +14,11 @@ public interface IObjectivePlugin : IScottLabPlugin
     bool TrainsOnLabels => false;
 
     /// <summary>
-    /// The augmentations this objective is designed for, as <c>augment.*</c> keys (snake_case, e.g. <c>color_p</c>)
-    /// and values (a double, or a double[] for ranges such as <c>crop_scale</c>). The host uses a value only where
-    /// the config does not set the key (host defaults &lt; this recipe &lt; the preset file &lt; <c>--set</c>), and the
-    /// run's resolved config records what was used. Empty: the host's defaults (METHOD.md's MIM-JEPA recipe).
+    /// The augmentations this objective is designed for (its paper's recipe), used only for the <c>augment.*</c>
+    /// keys a config leaves out: host defaults &lt; this recipe &lt; the preset file &lt; <c>--set</c>. The run's
+    /// resolved config records the values used, so a re-run from it does not depend on the recipe. Null (or a null
+    /// property): the host's defaults, the view augmentations of MIM-JEPA (crop, shared flip, colour jitter,
+    /// grayscale and blur, each drawn per view).
     /// </summary>
-    IReadOnlyDictionary<string, object> AugmentDefaults => NoAugmentDefaults;
-
-    /// <summary>The empty recipe (the host's defaults).</summary>
-    static readonly IReadOnlyDictionary<string, object> NoAugmentDefaults = new Dictionary<string, object>();
+    AugmentRecipe? Augmentation => null;
 }

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Scott.Lab.Abstractions.Plugins;
+using Scott.Lab.Engine.Config;
 using Scott.Lab.Plugins;
 
 namespace Scott.Lab.Cli.Commands;
@@ -20,8 +22,8 @@ public static class PluginsCommand
                 stdout.WriteLine($"{e.Kind?.ToString().ToLowerInvariant() ?? "-",-10} {e.Id,-22} {e.Version,-8} {e.Status.ToString().ToLowerInvariant(),-7} {e.AssemblyPath}");
                 if (e.Status == PluginStatus.Loaded) stdout.WriteLine($"{"",-10} {e.Description}");
                 else stdout.WriteLine($"{"",-10} error: {e.Error}");
-                if (e.Instance is IObjectivePlugin { AugmentDefaults.Count: > 0 } objective)
-                    stdout.WriteLine($"{"",-10} augment recipe (where a config sets none): {Recipe(objective)}");
+                if (e.Instance is IObjectivePlugin objective && Recipe(objective) is { Length: > 0 } recipe)
+                    stdout.WriteLine($"{"",-10} augment recipe (where a config sets none): {recipe}");
             }
             return catalog.Entries.Any(e => e.Status == PluginStatus.Loaded) ? 0 : CliApp.ExitFailure;
         });
@@ -29,10 +31,21 @@ public static class PluginsCommand
     }
 
     /// <summary><c>color_p=0, crop_scale=[0.2, 1]</c>: the recipe as --set would write it.</summary>
-    private static string Recipe(IObjectivePlugin objective) => string.Join(", ", objective.AugmentDefaults.Select(kv => kv.Value switch
+    private static string Recipe(IObjectivePlugin objective)
     {
-        double[] range => $"{kv.Key}=[{string.Join(", ", range.Select(v => v.ToString(CultureInfo.InvariantCulture)))}]",
-        IFormattable number => $"{kv.Key}={number.ToString(null, CultureInfo.InvariantCulture)}",
-        var other => $"{kv.Key}={other}",
-    }));
+        try
+        {
+            return string.Join(", ", ObjectiveAugmentDefaults.Entries(objective).Select(kv => kv.Value switch
+            {
+                JsonArray range => $"{kv.Key}=[{string.Join(", ", range.Select(v => Number(v!)))}]",
+                var number => $"{kv.Key}={Number(number)}",
+            }));
+        }
+        catch (PluginException e)
+        {
+            return "invalid: " + e.Message;
+        }
+    }
+
+    private static string Number(JsonNode value) => value.GetValue<double>().ToString(CultureInfo.InvariantCulture);
 }

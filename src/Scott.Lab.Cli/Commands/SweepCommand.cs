@@ -124,7 +124,7 @@ public static class SweepCommand
 
     /// <summary>
     /// Every augment key, pinned to the preset's value (after the user's --set) or the host default, so that no
-    /// objective's own recipe (IObjectivePlugin.AugmentDefaults) applies: all methods see the same views.
+    /// objective's own recipe (IObjectivePlugin.Augmentation) applies: all methods see the same views.
     /// </summary>
     public static IEnumerable<string> SharedAugment(SweepSettings settings)
     {

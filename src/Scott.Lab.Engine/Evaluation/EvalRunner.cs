@@ -11,7 +11,7 @@ public enum EvalProtocol { Linear, Knn, Attentive }
 /// <summary>What is evaluated: the run's checkpoint, or a baseline that needs no pre-training.</summary>
 public enum EvalSubject { Checkpoint, Pixels, RandomInit }
 
-/// <summary>An evaluation to run. Epochs are the probes' training epochs (METHOD.md uses 100 with 20% warm-up on GPU).</summary>
+/// <summary>An evaluation to run. Epochs are the probes' training epochs (the defaults are CPU-sized; full-length attentive probing on a GPU trains 100 epochs, 20% of them warm-up).</summary>
 public sealed record EvalRequest(
     IReadOnlyList<EvalProtocol> Protocols,
     EvalSubject Subject = EvalSubject.Checkpoint,

@@ -21,8 +21,8 @@ public sealed class LinearHead : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>
-/// Simple attentive probe (METHOD.md): a learned softmax pooling over the tokens (one score per token from a
-/// linear map), then a linear classifier. (B, T, D) → (B, C).
+/// Simple attentive probe: a learned softmax pooling over the tokens (one score per token from a linear map,
+/// zero-initialised so that it starts as the mean pool), then a linear classifier. (B, T, D) → (B, C).
 /// </summary>
 public sealed class AttentivePoolingHead : nn.Module<Tensor, Tensor>
 {
@@ -48,8 +48,8 @@ public sealed class AttentivePoolingHead : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>
-/// Cross-attention probe with one learnable query (METHOD.md): multi-head attention of the query over the tokens,
-/// a residual to the query, LayerNorm, then a linear classifier. (B, T, D) → (B, C).
+/// Cross-attention probe with one learnable query (V-JEPA's attentive probe, Bardes et al. 2024, without its MLP):
+/// multi-head attention of the query over the tokens, a residual to the query, LayerNorm, then a linear classifier. (B, T, D) → (B, C).
 /// With a single query, attention can be computed without projecting every token: the query-key score of head h
 /// is x_t · (W_k,hᵀ q_h), and because the weights sum to one, W_v,h Σ_t a_t x_t = Σ_t a_t W_v,h x_t. This is exactly
 /// the usual formulation (the key bias only shifts every score of a head equally, so it is left out), at T times

@@ -95,7 +95,7 @@ public static class RunBuilder
                 Schedules = schedules,
                 Device = device,
                 Plugins = new IScottLabPlugin[] { datasetPlugin, tokenizerPlugin, objectivePlugin }
-                    .Select(p => new PluginUse(p.Kind.ToString().ToLowerInvariant(), p.Id, p.Version, catalog.EntryFor(p)?.Sha256 ?? ""))
+                    .Select(p => new PluginUse(PluginCatalog.KindOf(p)!.Value.ToString().ToLowerInvariant(), p.Id, p.Version, catalog.EntryFor(p)?.Sha256 ?? ""))
                     .ToList(),
             };
         }

@@ -33,7 +33,6 @@ public sealed class RunSpecBinderTests
         public override string Id => "fake-data";
         public override string DisplayName => "Fake data";
         public override string Description => "";
-        public override PluginKind Kind => PluginKind.Dataset;
         public IImageDataset Open(object? options) => throw new InvalidOperationException("the validator must not open datasets");
     }
 
@@ -42,7 +41,6 @@ public sealed class RunSpecBinderTests
         public override string Id => "fake-tok";
         public override string DisplayName => "Fake tokenizer";
         public override string Description => "";
-        public override PluginKind Kind => PluginKind.Tokenizer;
         public TokenizerModule Create(object? options, TokenizerContext context) => throw new InvalidOperationException("the validator must not build modules");
     }
 
@@ -51,12 +49,11 @@ public sealed class RunSpecBinderTests
         public override string Id => "fake-ssl";
         public override string DisplayName => "Fake objective";
         public override string Description => "";
-        public override PluginKind Kind => PluginKind.Objective;
         public ObjectiveModule Create(object? options, ObjectiveContext context) => throw new InvalidOperationException("the validator must not build modules");
     }
 
     private static PluginEntry Entry(IScottLabPlugin plugin) =>
-        new(plugin.Kind, plugin.Id, plugin.Version, plugin.DisplayName, plugin.Description, $"/plugins/{plugin.Id}.dll", "", PluginStatus.Loaded, null, plugin);
+        new(PluginCatalog.KindOf(plugin), plugin.Id, plugin.Version, plugin.DisplayName, plugin.Description, $"/plugins/{plugin.Id}.dll", "", PluginStatus.Loaded, null, plugin);
 
     /// <summary>The fake dataset and tokenizer, for tests that bring their own objective.</summary>
     public static IReadOnlyList<PluginEntry> FakeDataAndTokenizer => [Entry(new FakeDataset()), Entry(new FakeTokenizer())];

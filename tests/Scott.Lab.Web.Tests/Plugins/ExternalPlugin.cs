@@ -144,7 +144,6 @@ public static class ExternalPlugin
             public override string Id => "external-stripes";
             public override string DisplayName => "Stripes (external)";
             public override string Description => "Horizontal (0) and vertical (1) stripes; built outside Scott.Lab.";
-            public override PluginKind Kind => PluginKind.Dataset;
             public IImageDataset Open(object? options) => new StripesDataset(Typed(options));
         }
 

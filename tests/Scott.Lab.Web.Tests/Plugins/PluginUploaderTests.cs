@@ -159,7 +159,6 @@ public sealed class PluginUploaderTests : IDisposable
                 public override string Id => "throwing";
                 public override string DisplayName => "Throwing";
                 public override string Description => "";
-                public override PluginKind Kind => PluginKind.Dataset;
                 public Scott.Lab.Abstractions.Data.IImageDataset Open(object? options) => throw new NotSupportedException();
             }
             """);
