@@ -96,9 +96,11 @@ public static class RunEndpoints
             if (Refused(context, gate) is { } refusal) return refusal;
             if (store.Get(id) is null) return NotFound(id);
             string p = string.IsNullOrWhiteSpace(protocol) ? "all" : protocol;
-            if (!launcher.Evaluate(id, p, labelsPerClass))
-                return Error(StatusCodes.Status409Conflict, $"run '{id}' could not be evaluated with protocol '{p}': it needs a checkpoint, a protocol among linear, knn, attentive, all, and a positive labelsPerClass.");
-            return Results.Json(new { runId = id, protocol = p, labelsPerClass, log = "eval.log in the run folder" }, Json, statusCode: StatusCodes.Status202Accepted);
+            var request = launcher.Evaluate(id, p, labelsPerClass);
+            if (!request.Queued)
+                return Error(request.Conflict ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest, request.Problem ?? "the evaluation was refused.");
+            return Results.Json(new { runId = id, protocol = p, labelsPerClass, queued = true, ahead = request.Ahead, log = "eval.log in the run folder" }, Json,
+                statusCode: StatusCodes.Status202Accepted);
         });
 
         return app;
