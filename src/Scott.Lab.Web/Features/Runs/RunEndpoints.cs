@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Scott.Lab.Runs;
@@ -53,13 +54,16 @@ public static class RunEndpoints
         runs.MapGet("{id}/artifacts", (string id, RunStore store) =>
             store.Get(id) is null ? NotFound(id) : Results.Json(store.Artifacts(id), Json));
 
-        runs.MapPost("", async (HttpContext context, IRunLauncher launcher, AdminGate gate) =>
+        runs.MapPost("", async (HttpContext context, IRunLauncher launcher, AdminGate gate, IOptions<PortalOptions> options) =>
         {
             if (Refused(context, gate) is { } refusal) return refusal;
+            var (bytes, problem) = await JsonBody.ReadAsync(context, options.Value.MaxJsonBodyKilobytes);
+            if (problem is not null)
+                return problem.Status == StatusCodes.Status400BadRequest ? SpecProblems([new FieldError("spec", problem.Message)]) : Error(problem.Status, problem.Message);
             JsonNode? body;
             try
             {
-                body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+                body = JsonNode.Parse(bytes);
             }
             catch (JsonException e)
             {
