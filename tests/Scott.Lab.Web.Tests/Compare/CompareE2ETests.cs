@@ -42,7 +42,6 @@ public sealed class CompareE2ETests(BrowserPortalFixture fixture, ITestOutputHel
             await Expect(page.Locator("[data-testid=compare-chart-loss] polyline")).ToHaveCountAsync(2);
             await Expect(page.GetByTestId("diff-row-model.width")).ToBeVisibleAsync();
             await Expect(page.GetByTestId("eval-0-1")).ToHaveAttributeAsync("data-best", "true");
-            await Task.Delay(300); // the interactive circuit of the new page
 
             // Smoothing and a second metric: both land in the URL.
             await page.GetByTestId("compare-smoothing").EvaluateAsync("el => { el.value = '0.6'; el.dispatchEvent(new Event('change', { bubbles: true })); }");
