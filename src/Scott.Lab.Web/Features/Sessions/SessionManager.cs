@@ -237,7 +237,9 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
             _started = true;
             foreach (var run in _store.List(new RunQuery(Status: RunStatus.Running, Limit: int.MaxValue)))
             {
-                if (run.WorkerPid is { } pid && TrainerAlive(run) != false)
+                bool? alive = TrainerAlive(run);
+                if (alive is null) continue; // trained on another machine: only it can tell whether it still runs
+                if (alive == true && run.WorkerPid is { } pid)
                 {
                     var worker = new Worker(run.Id, DeviceOf(run), pid, null, external: run.Source == "cli" && !IsWorkerOf(pid, run.Id), WorkerIdentity.Of(run));
                     _active[run.Id] = worker;
