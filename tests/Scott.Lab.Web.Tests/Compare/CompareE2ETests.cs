@@ -34,9 +34,8 @@ public sealed class CompareE2ETests(BrowserPortalFixture fixture, ITestOutputHel
             await PortalE2ETests.GotoInteractiveAsync(page, portal.BaseUrl + "/runs");
             await page.GetByTestId("runs-search").FillAsync($"cmp-{tag}");
             await Expect(page.Locator("[data-testid^=run-row-]")).ToHaveCountAsync(2);
-            await page.GetByTestId($"select-{a.Id}").CheckAsync();
-            await page.GetByTestId($"select-{b.Id}").CheckAsync();
-            await Expect(page.GetByTestId("compare-selected")).ToContainTextAsync("Compare (2)");
+            await PortalE2ETests.CheckUntilAsync(page.GetByTestId($"select-{a.Id}"), page.GetByTestId("compare-selected"), "Compare (1)");
+            await PortalE2ETests.CheckUntilAsync(page.GetByTestId($"select-{b.Id}"), page.GetByTestId("compare-selected"), "Compare (2)");
             await page.GetByTestId("compare-selected").ClickAsync();
             await page.WaitForURLAsync(new Regex($@"/compare\?runs={a.Id},{b.Id}$"));
             await Expect(page.Locator("[data-testid=compare-chart-loss] polyline")).ToHaveCountAsync(2);

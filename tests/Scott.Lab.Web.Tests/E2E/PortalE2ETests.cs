@@ -252,6 +252,27 @@ public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture
         }
     }
 
+    /// <summary>
+    /// Ticks a checkbox until the page shows <paramref name="text"/> in <paramref name="state"/>: a click that lands
+    /// while the list re-renders (it refreshes itself every few seconds) can be lost on a busy machine, so the wait is
+    /// for the state the click should cause, and the click is repeated (unticked first if the DOM kept it) until then.
+    /// </summary>
+    internal static async Task CheckUntilAsync(ILocator box, ILocator state, string text)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMilliseconds(BrowserTimeouts.ExpectMs * 2);
+        while (true)
+        {
+            try
+            {
+                if (await box.IsCheckedAsync()) await box.UncheckAsync();
+                await box.CheckAsync();
+                await Expect(state).ToContainTextAsync(text, new() { Timeout = 10_000 });
+                return;
+            }
+            catch (PlaywrightException) when (DateTime.UtcNow < deadline) { }
+        }
+    }
+
     /// <summary>Fails with what is missing (another helper's page not merged yet, a renamed hook) instead of a bare timeout.</summary>
     private static async Task RequireHook(IPage page, string testId, string what)
     {
