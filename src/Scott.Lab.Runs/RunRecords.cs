@@ -62,6 +62,17 @@ public sealed class RunRecord
     public double? LastLoss { get; set; }
     /// <summary>The worker process while the run is Running (for cancel and for reattaching after a portal restart).</summary>
     public int? WorkerPid { get; set; }
+    /// <summary>When the worker process started (with <see cref="WorkerPid"/>: a reused pid is not taken for it).</summary>
+    public DateTime? WorkerStartedUtc { get; set; }
+    /// <summary>The machine the worker runs on (liveness can only be checked there).</summary>
+    public string? WorkerHost { get; set; }
+    /// <summary>
+    /// Set by the portal just before it starts a worker for a Queued run; only the worker given this token may claim the
+    /// run (so a stale worker from before a portal restart exits instead of training it a second time).
+    /// </summary>
+    public string? ClaimToken { get; set; }
+    /// <summary>When the run was last queued (launched or resumed): the portal starts queued runs in this order.</summary>
+    public DateTime? QueuedUtc { get; set; }
     /// <summary>When the run failed: the error and the tail of its log.</summary>
     public string? Error { get; set; }
     /// <summary>Set when the run should continue from its latest checkpoint the next time a worker picks it up.</summary>

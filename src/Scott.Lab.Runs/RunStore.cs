@@ -50,6 +50,7 @@ public sealed partial class RunStore : IDisposable
         if (string.IsNullOrEmpty(run.Id)) run.Id = NewRunId();
         if (string.IsNullOrEmpty(run.Directory)) run.Directory = Path.Combine(RunsDir, run.Id);
         if (string.IsNullOrEmpty(run.Name)) run.Name = run.Id;
+        RunLimits.Check(run);
         var now = DateTime.UtcNow;
         if (run.CreatedUtc == default) run.CreatedUtc = now;
         run.UpdatedUtc = now;
@@ -103,7 +104,16 @@ public sealed partial class RunStore : IDisposable
     }
 
     /// <summary>Changes a run in one transaction; returns the updated run, or null when there is no such run.</summary>
-    public RunRecord? Update(string id, Action<RunRecord> change)
+    public RunRecord? Update(string id, Action<RunRecord> change) => TryUpdate(id, run => { change(run); return true; });
+
+    /// <summary>
+    /// Changes a run in one transaction when <paramref name="change"/> returns true; when it returns false nothing is
+    /// written. The transaction holds the store's machine-wide lock, so a check and the change it allows are atomic
+    /// across processes (a worker claiming its run, the portal checking that a run is still Queued).
+    /// Returns the updated run, or null when there is no such run or nothing was changed.
+    /// Name, tags and notes over <see cref="RunLimits"/> throw <see cref="ArgumentException"/>.
+    /// </summary>
+    public RunRecord? TryUpdate(string id, Func<RunRecord, bool> change)
     {
         if (!_db.BeginTrans()) throw new InvalidOperationException("RunStore: a transaction is already open on this thread.");
         try
@@ -111,7 +121,9 @@ public sealed partial class RunStore : IDisposable
             var run = _runs.FindById(id);
             if (run is null) { _db.Rollback(); return null; }
             var before = run.Status;
-            change(run);
+            var (name, tags, notes) = (run.Name, string.Join('\n', run.Tags), run.Notes);
+            if (!change(run)) { _db.Rollback(); return null; }
+            if (run.Name != name || string.Join('\n', run.Tags) != tags || run.Notes != notes) RunLimits.Check(run);
             run.UpdatedUtc = DateTime.UtcNow;
             if (run.Status != before && (run.History.Count == 0 || run.History[^1].Status != run.Status))
                 run.History.Add(new StatusChange { Status = run.Status, AtUtc = run.UpdatedUtc });
@@ -132,7 +144,7 @@ public sealed partial class RunStore : IDisposable
         run.Status = status;
         run.History.Add(new StatusChange { Status = status, AtUtc = DateTime.UtcNow, Message = message });
         if (error is not null) run.Error = error;
-        if (status != RunStatus.Running) run.WorkerPid = null;
+        if (status != RunStatus.Running) WorkerIdentity.Clear(run);
     });
 
     /// <summary>Deletes a run's record, metrics, evaluations and artifact entries (not its folder).</summary>

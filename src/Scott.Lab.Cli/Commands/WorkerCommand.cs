@@ -12,18 +12,27 @@ namespace Scott.Lab.Cli.Commands;
 /// <c>scott-lab worker --run ID [--data-dir DIR]</c>: trains one run of the run store. The portal starts one per
 /// training session (stderr goes to RUN/worker.log); it can also be run by hand to continue a stored run.
 /// Exit codes: 0 done or cancelled, 1 failure, 2 config error; the run's status in the store says the same.
+/// 3: the run could not be claimed (another worker trains it, or the portal queued it again for another worker): this
+/// worker exits without training and without changing the run.
 /// </summary>
 public static class WorkerCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var runId = new Option<string>("--run") { Description = "Id of the run in the run store (DATA/scott-lab.db).", Required = true };
-        var command = new Command("worker", "Train a run stored in the run store (what the portal starts for each session).") { runId };
-        command.SetAction(parsed => Execute(parsed, parsed.GetValue(runId)!, stdout, stderr));
+        var claim = new Option<string?>("--claim")
+        {
+            Description = "The claim token the portal gave the run when it started this worker; the worker trains only while the run still has it.",
+        };
+        var command = new Command("worker", "Train a run stored in the run store (what the portal starts for each session).") { runId, claim };
+        command.SetAction(parsed => Execute(parsed, parsed.GetValue(runId)!, parsed.GetValue(claim), stdout, stderr));
         return command;
     }
 
-    private static int Execute(ParseResult parsed, string id, TextWriter stdout, TextWriter stderr)
+    /// <summary>Exit code of a worker that could not claim its run.</summary>
+    public const int NotClaimed = 3;
+
+    private static int Execute(ParseResult parsed, string id, string? claimToken, TextWriter stdout, TextWriter stderr)
     {
         var settings = CliApp.Settings(parsed);
         using var store = new RunStore(settings.DataDir);
@@ -34,11 +43,19 @@ public static class WorkerCommand
             stderr.WriteLine($"run {id} is already Completed; nothing to do.");
             return 0;
         }
-        if (record.Status == RunStatus.Running && record.WorkerPid is { } other && other != Environment.ProcessId && ProcessIsAlive(other))
-            throw new InvalidOperationException($"run {id} is already being trained by process {other}; stop it first.");
 
         // A stop request (the portal's SIGTERM, Ctrl+C) finishes the current step and saves a checkpoint.
         using var stop = new StopSignal(stderr);
+
+        // The claim is atomic: of two workers started for one run (a stale one from before a portal restart, two by
+        // hand), exactly one trains it; the other leaves the run as it is.
+        var (claimed, refusal) = RunClaim.TryClaim(store, id, claimToken, WorkerIdentity.Current());
+        if (claimed is null)
+        {
+            stderr.WriteLine($"worker {Environment.ProcessId}: not training: {refusal}.");
+            return NotClaimed;
+        }
+        record = claimed;
 
         var recorder = StoreRecorder.For(store, id, stderr);
         try
@@ -75,19 +92,6 @@ public static class WorkerCommand
         {
             recorder.Fail(e);
             throw; // CliApp prints it and picks the exit code (2 for config errors)
-        }
-    }
-
-    private static bool ProcessIsAlive(int pid)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
         }
     }
 }

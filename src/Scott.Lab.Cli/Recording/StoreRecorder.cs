@@ -70,7 +70,7 @@ public sealed class StoreRecorder : ITrainingSink, IDisposable
             AtUtc = DateTime.UtcNow,
             Message = (resumedFrom is { } s ? $"resumed from step {s}" : "started") + $" (pid {Environment.ProcessId})",
         });
-        r.WorkerPid = Environment.ProcessId;
+        WorkerIdentity.Current().WriteTo(r);
         r.Device = run.Device.type.ToString().ToLowerInvariant();
         r.Plugins = run.Plugins.Select(p => new PluginRef { Kind = p.Kind, Id = p.Id, Version = p.Version, Sha256 = p.Sha256 }).ToList();
         r.GitCommit = RunInfo.GitCommit();
@@ -124,7 +124,7 @@ public sealed class StoreRecorder : ITrainingSink, IDisposable
         change(r);
         r.Status = status;
         r.History.Add(new StatusChange { Status = status, AtUtc = DateTime.UtcNow, Message = message });
-        r.WorkerPid = null;
+        WorkerIdentity.Clear(r);
         if (error is not null) r.Error = error;
     }));
 

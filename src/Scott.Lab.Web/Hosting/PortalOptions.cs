@@ -19,4 +19,13 @@ public sealed class PortalOptions
 
     /// <summary>Largest plugin upload, in MB.</summary>
     public int MaxUploadMegabytes { get; set; } = 64;
+
+    /// <summary>Largest JSON body the API reads (a run spec), in KB; a larger one is refused with 413.</summary>
+    public int MaxJsonBodyKilobytes { get; set; } = 1024;
+
+    /// <summary>
+    /// Origins besides the portal's own that may send changes (POST, DELETE) from a browser, e.g. a reverse proxy's
+    /// <c>https://lab.example.org</c>. See <see cref="CrossSiteGuard"/>.
+    /// </summary>
+    public List<string> TrustedOrigins { get; set; } = [];
 }

@@ -34,15 +34,13 @@ public sealed class CompareE2ETests(BrowserPortalFixture fixture, ITestOutputHel
             await PortalE2ETests.GotoInteractiveAsync(page, portal.BaseUrl + "/runs");
             await page.GetByTestId("runs-search").FillAsync($"cmp-{tag}");
             await Expect(page.Locator("[data-testid^=run-row-]")).ToHaveCountAsync(2);
-            await page.GetByTestId($"select-{a.Id}").CheckAsync();
-            await page.GetByTestId($"select-{b.Id}").CheckAsync();
-            await Expect(page.GetByTestId("compare-selected")).ToContainTextAsync("Compare (2)");
+            await PortalE2ETests.CheckUntilAsync(page.GetByTestId($"select-{a.Id}"), page.GetByTestId("compare-selected"), "Compare (1)");
+            await PortalE2ETests.CheckUntilAsync(page.GetByTestId($"select-{b.Id}"), page.GetByTestId("compare-selected"), "Compare (2)");
             await page.GetByTestId("compare-selected").ClickAsync();
             await page.WaitForURLAsync(new Regex($@"/compare\?runs={a.Id},{b.Id}$"));
             await Expect(page.Locator("[data-testid=compare-chart-loss] polyline")).ToHaveCountAsync(2);
             await Expect(page.GetByTestId("diff-row-model.width")).ToBeVisibleAsync();
             await Expect(page.GetByTestId("eval-0-1")).ToHaveAttributeAsync("data-best", "true");
-            await Task.Delay(300); // the interactive circuit of the new page
 
             // Smoothing and a second metric: both land in the URL.
             await page.GetByTestId("compare-smoothing").EvaluateAsync("el => { el.value = '0.6'; el.dispatchEvent(new Event('change', { bubbles: true })); }");

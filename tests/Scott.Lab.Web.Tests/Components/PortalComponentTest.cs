@@ -147,5 +147,5 @@ public sealed class FakeRunLauncher(RunStore store) : IRunLauncher
 
     public bool Cancel(string runId) { Cancelled.Add(runId); return true; }
     public bool Resume(string runId) { Resumed.Add(runId); return true; }
-    public bool Evaluate(string runId, string protocol, int? labelsPerClass = null) { Evaluated.Add((runId, protocol, labelsPerClass)); return true; }
+    public EvaluationRequest Evaluate(string runId, string protocol, int? labelsPerClass = null) { Evaluated.Add((runId, protocol, labelsPerClass)); return new EvaluationRequest(true); }
 }

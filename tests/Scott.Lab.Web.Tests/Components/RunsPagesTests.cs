@@ -28,12 +28,13 @@ public sealed class RunsListTests : PortalComponentTest
         Assert.Equal(3, cut.FindAll("[data-testid^=run-row-]").Count);
         Assert.Contains("/runs/" + beta.Id, cut.Find(Row(beta)).InnerHtml);
 
+        // The list follows the search box once the input is processed: wait for that state (a loaded machine is slow).
+        var settle = TimeSpan.FromSeconds(30);
         cut.Find("input[data-testid=runs-search]").Input("beta");
-        Assert.Single(cut.FindAll("[data-testid^=run-row-]"));
-        Assert.NotNull(cut.Find(Row(beta)));
+        cut.WaitForAssertion(() => Assert.NotNull(Assert.Single(cut.FindAll("[data-testid^=run-row-]"), r => r.GetAttribute("data-testid") == $"run-row-{beta.Id}")), settle);
 
         cut.Find("input[data-testid=runs-search]").Input("-scott"); // the names, not the tokenizer (every run uses scott)
-        Assert.Equal(2, cut.FindAll("[data-testid^=run-row-]").Count);
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid^=run-row-]").Count), settle);
 
         var status = cut.FindComponents<MudSelect<RunStatus?>>().Single();
         await cut.InvokeAsync(() => status.Instance.ValueChanged.InvokeAsync(RunStatus.Failed));
@@ -46,9 +47,10 @@ public sealed class RunsListTests : PortalComponentTest
 
         await cut.InvokeAsync(() => status.Instance.ValueChanged.InvokeAsync(null));
         cut.Find("input[data-testid=runs-search]").Input("");
+        cut.WaitForAssertion(() => Assert.Equal(3, cut.FindAll("[data-testid^=run-row-]").Count), settle);
         var tag = cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "Tag");
         await cut.InvokeAsync(() => tag.Instance.ValueChanged.InvokeAsync("baseline"));
-        Assert.Equal(new[] { alpha.Id, gamma.Id }.Order(), cut.FindAll("[data-testid^=run-row-]").Select(r => r.GetAttribute("data-testid")![8..]).Order());
+        cut.WaitForAssertion(() => Assert.Equal(new[] { alpha.Id, gamma.Id }.Order(), cut.FindAll("[data-testid^=run-row-]").Select(r => r.GetAttribute("data-testid")![8..]).Order()), settle);
     }
 
     [Fact]

@@ -60,10 +60,34 @@ public sealed class BrowserCollection
 /// The portal in a browser, through the agreed data-testid hooks: launch the tiny preset and see it complete, find
 /// it in the runs list, install a plugin zip and see its row.
 /// </summary>
+/// <summary>
+/// The browser tests' waits: all on states (an element, a URL, a text), with limits generous enough for a busy 2-core
+/// machine; a limit is where a stuck test gives up, never how long a test waits.
+/// </summary>
+public static class BrowserTimeouts
+{
+    public const int ActionMs = 60_000;
+    public const int NavigationMs = 90_000;
+    public const int ExpectMs = 60_000;
+    public static readonly TimeSpan Interactive = TimeSpan.FromSeconds(120);
+
+    static BrowserTimeouts() => SetDefaultExpectTimeout(ExpectMs);
+
+    public static void Apply(IBrowserContext context)
+    {
+        context.SetDefaultTimeout(ActionMs);
+        context.SetDefaultNavigationTimeout(NavigationMs);
+        EnsureExpectTimeout();
+    }
+
+    /// <summary>Runs the static constructor (Expect's default limit is process-wide).</summary>
+    public static void EnsureExpectTimeout() { }
+}
+
 [Collection(BrowserCollection.Name)]
 public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture<BrowserPortalFixture>
 {
-    private static readonly TimeSpan Interactive = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Interactive = BrowserTimeouts.Interactive;
     /// <summary>The tiny preset trains in well under a minute alone; generous for a loaded CI machine.</summary>
     private const int RunTimeoutMs = 240_000;
 
@@ -82,7 +106,7 @@ public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture
             await page.GetByTestId("run-name").FillAsync(name);
             await page.GetByTestId("launch").ClickAsync();
 
-            await page.WaitForURLAsync(new Regex(@"/runs/[^/?#]+$"), new() { Timeout = 30_000 });
+            await page.WaitForURLAsync(new Regex(@"/runs/[^/?#]+$"));
             string id = new Uri(page.Url).Segments[^1];
             await Expect(page.GetByTestId("run-status")).ToHaveTextAsync(
                 new Regex("^\\s*(Completed|Failed|Cancelled|Interrupted)\\s*$"), new() { Timeout = RunTimeoutMs });
@@ -91,11 +115,56 @@ public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture
 
             await GotoInteractiveAsync(page, portal.BaseUrl + "/runs");
             await page.GetByTestId("runs-search").FillAsync(name);
-            await Expect(page.GetByTestId($"run-row-{id}")).ToBeVisibleAsync(new() { Timeout = 15_000 });
+            await Expect(page.GetByTestId($"run-row-{id}")).ToBeVisibleAsync();
         }
         catch (Exception e) when (e is not Xunit.Sdk.XunitException)
         {
             throw new Exception($"{e.Message}\nportal output:\n{portal.OutputTail}", e);
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+
+    /// <summary>
+    /// Issue 15, item 2, in a real browser: a page of another origin (the same portal as http://localhost:PORT, a
+    /// different origin from http://127.0.0.1:PORT) and a file-like page (Origin null) post a valid spec with
+    /// fetch(..., {mode: 'no-cors'}): nothing is created. The portal's own page still may.
+    /// </summary>
+    [BrowserFact]
+    public async Task AnotherOriginsPageCannotLaunchARun()
+    {
+        var (portal, browser) = await fixture.StartAsync();
+        string name = "forged-" + Guid.NewGuid().ToString("N")[..8];
+        string spec = Integration.Specs.Tiny("trainer.steps=2", $"name={name}").ToJsonString();
+        const string post = """
+            async ([url, body, type]) => {
+              try { await fetch(url, { method: 'POST', mode: 'no-cors', headers: { 'Content-Type': type }, body }); return 'sent'; }
+              catch (e) { return 'blocked: ' + e; }
+            }
+            """;
+        var page = await NewPageAsync(browser);
+        try
+        {
+            var api = portal.BaseUrl + "/api/runs"; // http://127.0.0.1:PORT
+            var otherOrigin = portal.BaseUrl.Replace("127.0.0.1", "localhost");
+            Assert.NotEqual(portal.BaseUrl, otherOrigin);
+            await page.GotoAsync(otherOrigin + "/");
+            Assert.Equal("sent", await page.EvaluateAsync<string>(post, new object[] { api, spec, "text/plain" }));
+            await page.SetContentAsync("<p>a page with an opaque origin</p>"); // about:blank content: Origin null
+            await page.EvaluateAsync<string>(post, new object[] { api, spec, "text/plain" });
+
+            // The portal's own origin: the request reaches the API (a bad spec, so nothing starts): 400, readable.
+            await page.GotoAsync(portal.BaseUrl + "/");
+            int own = await page.EvaluateAsync<int>("""
+                async ([url, body]) => (await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body })).status
+                """, new object[] { api, Integration.Specs.Tiny("optimizer.lr=-1").ToJsonString() });
+            Assert.Equal(400, own);
+
+            using var http = new HttpClient();
+            string runs = await http.GetStringAsync(api);
+            Assert.DoesNotContain(name, runs);
         }
         finally
         {
@@ -117,7 +186,7 @@ public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture
 
             await page.GetByTestId("plugin-upload").SetInputFilesAsync(zip);
 
-            await Expect(page.GetByTestId($"plugin-row-{ExternalPlugin.Id}")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+            await Expect(page.GetByTestId($"plugin-row-{ExternalPlugin.Id}")).ToBeVisibleAsync();
             await Expect(page.GetByTestId($"plugin-row-{ExternalPlugin.Id}")).ToContainTextAsync("Loaded");
             await Expect(page.GetByTestId("plugin-upload-result")).ToContainTextAsync("loaded");
             Assert.True(File.Exists(Path.Combine(portal.DataDir, "plugins", ExternalPlugin.Name, ExternalPlugin.Name + ".dll")));
@@ -133,16 +202,17 @@ public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture
         }
     }
 
-    internal static async Task<IPage> NewPageAsync(IBrowser browser)
+    internal static async Task<IPage> NewPageAsync(IBrowser browser, BrowserNewContextOptions? options = null)
     {
-        var context = await browser.NewContextAsync();
-        context.SetDefaultTimeout(15_000);
+        var context = await browser.NewContextAsync(options);
+        BrowserTimeouts.Apply(context);
         return await context.NewPageAsync();
     }
 
     /// <summary>
-    /// Opens a page and waits until its Blazor circuit has rendered (the first render batch over the WebSocket):
-    /// the prerendered HTML has no event handlers, so clicks and typing before that would be lost.
+    /// Opens a page and waits until its Blazor circuit has applied its first render (the browser answers a render batch
+    /// with OnRenderCompleted over the WebSocket): the prerendered HTML has no event handlers, so clicks and typing
+    /// before that would be lost. A state, not a time: it holds on a machine of any speed.
     /// </summary>
     internal static async Task GotoInteractiveAsync(IPage page, string url)
     {
@@ -150,12 +220,12 @@ public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture
         void OnSocket(object? sender, IWebSocket socket)
         {
             if (!socket.Url.Contains("/_blazor")) return;
-            socket.FrameReceived += (_, frame) =>
+            socket.FrameSent += (_, frame) =>
             {
-                bool renderBatch = frame.Binary is { } bytes
-                    ? System.Text.Encoding.ASCII.GetString(bytes).Contains("JS.RenderBatch")
-                    : frame.Text?.Contains("JS.RenderBatch") == true;
-                if (renderBatch) rendered.TrySetResult();
+                bool applied = frame.Binary is { } bytes
+                    ? System.Text.Encoding.ASCII.GetString(bytes).Contains("OnRenderCompleted")
+                    : frame.Text?.Contains("OnRenderCompleted") == true;
+                if (applied) rendered.TrySetResult();
             };
         }
         page.WebSocket += OnSocket;
@@ -171,7 +241,6 @@ public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture
             }
             Assert.True(response is { Ok: true }, $"GET {url}: HTTP {response?.Status}: the page is missing from this build or broken.");
             await rendered.Task.WaitAsync(Interactive);
-            await Task.Delay(250); // the batch is applied (and handlers attached) just after it arrives
         }
         catch (TimeoutException)
         {
@@ -183,12 +252,33 @@ public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture
         }
     }
 
+    /// <summary>
+    /// Ticks a checkbox until the page shows <paramref name="text"/> in <paramref name="state"/>: a click that lands
+    /// while the list re-renders (it refreshes itself every few seconds) can be lost on a busy machine, so the wait is
+    /// for the state the click should cause, and the click is repeated (unticked first if the DOM kept it) until then.
+    /// </summary>
+    internal static async Task CheckUntilAsync(ILocator box, ILocator state, string text)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMilliseconds(BrowserTimeouts.ExpectMs * 2);
+        while (true)
+        {
+            try
+            {
+                if (await box.IsCheckedAsync()) await box.UncheckAsync();
+                await box.CheckAsync();
+                await Expect(state).ToContainTextAsync(text, new() { Timeout = 10_000 });
+                return;
+            }
+            catch (PlaywrightException) when (DateTime.UtcNow < deadline) { }
+        }
+    }
+
     /// <summary>Fails with what is missing (another helper's page not merged yet, a renamed hook) instead of a bare timeout.</summary>
     private static async Task RequireHook(IPage page, string testId, string what)
     {
         try
         {
-            await page.GetByTestId(testId).First.WaitForAsync(new() { Timeout = 15_000 });
+            await page.GetByTestId(testId).First.WaitForAsync();
         }
         catch (TimeoutException)
         {

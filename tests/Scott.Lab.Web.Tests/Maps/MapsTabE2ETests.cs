@@ -52,19 +52,14 @@ public sealed class MapsTabE2ETests(BrowserPortalFixture fixture) : IClassFixtur
         var run = await Specs.WaitFor(http, id, r => r.Status is RunStatus.Completed or RunStatus.Failed, "Completed");
         Assert.True(run.Status == RunStatus.Completed, run.Error);
 
-        var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 1000 } });
-        context.SetDefaultTimeout(30_000);
-        var page = await context.NewPageAsync();
+        var page = await PortalE2ETests.NewPageAsync(browser, new() { ViewportSize = new() { Width = 1280, Height = 1000 } });
+        var context = page.Context;
         try
         {
-            await page.GotoAsync($"{portal.BaseUrl}/runs/{id}");
-            // Until the circuit is up, the prerendered tab ignores clicks: click until the tab's content appears.
-            for (int attempt = 0; !await page.GetByTestId("maps-tab").IsVisibleAsync(); attempt++)
-            {
-                Assert.True(attempt < 40, $"the Maps tab did not open; portal output:\n{portal.OutputTail}");
-                await page.GetByTestId("tab-maps").Or(page.GetByRole(AriaRole.Tab, new() { Name = "Maps" })).First.ClickAsync();
-                await Task.Delay(500);
-            }
+            await PortalE2ETests.GotoInteractiveAsync(page, $"{portal.BaseUrl}/runs/{id}");
+            await page.GetByTestId("tab-maps").Or(page.GetByRole(AriaRole.Tab, new() { Name = "Maps" })).First.ClickAsync();
+            try { await page.GetByTestId("maps-tab").WaitForAsync(); }
+            catch (TimeoutException) { Assert.Fail($"the Maps tab did not open; portal output:\n{portal.OutputTail}"); }
             await Expect(page.GetByTestId("map-checkpoint")).ToBeVisibleAsync(new() { Timeout = 60_000 });
             var thumbs = page.Locator("[data-testid^=map-thumb-]");
             await Expect(thumbs).ToHaveCountAsync(24);

@@ -98,7 +98,8 @@ public static class MapEndpoints
             {
                 return Refusal(e);
             }
-        }).DisableAntiforgery(); // an API call with the admin gate, like the other writes; not a form of ours
+        }).DisableAntiforgery() // an API call with the admin gate, like the other writes; not a form of ours
+          .WithMetadata(CrossSiteGuard.AcceptsForms); // cross-site posts are still refused by their Origin
 
         return app;
     }

@@ -1,5 +1,6 @@
 using Scott.Lab.Engine.Config;
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Scott.Lab.Runs;
@@ -54,13 +55,16 @@ public static class RunEndpoints
         runs.MapGet("{id}/artifacts", (string id, RunStore store) =>
             store.Get(id) is null ? NotFound(id) : Results.Json(store.Artifacts(id), Json));
 
-        runs.MapPost("", async (HttpContext context, IRunLauncher launcher, AdminGate gate) =>
+        runs.MapPost("", async (HttpContext context, IRunLauncher launcher, AdminGate gate, IOptions<PortalOptions> options) =>
         {
             if (Refused(context, gate) is { } refusal) return refusal;
+            var (bytes, problem) = await JsonBody.ReadAsync(context, options.Value.MaxJsonBodyKilobytes);
+            if (problem is not null)
+                return problem.Status == StatusCodes.Status400BadRequest ? SpecProblems([new SpecProblem("spec", problem.Message)]) : Error(problem.Status, problem.Message);
             JsonNode? body;
             try
             {
-                body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+                body = JsonNode.Parse(bytes);
             }
             catch (JsonException e)
             {
@@ -97,9 +101,11 @@ public static class RunEndpoints
             if (Refused(context, gate) is { } refusal) return refusal;
             if (store.Get(id) is null) return NotFound(id);
             string p = string.IsNullOrWhiteSpace(protocol) ? "all" : protocol;
-            if (!launcher.Evaluate(id, p, labelsPerClass))
-                return Error(StatusCodes.Status409Conflict, $"run '{id}' could not be evaluated with protocol '{p}': it needs a checkpoint, a protocol among linear, knn, attentive, all, and a positive labelsPerClass.");
-            return Results.Json(new { runId = id, protocol = p, labelsPerClass, log = "eval.log in the run folder" }, Json, statusCode: StatusCodes.Status202Accepted);
+            var request = launcher.Evaluate(id, p, labelsPerClass);
+            if (!request.Queued)
+                return Error(request.Conflict ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest, request.Problem ?? "the evaluation was refused.");
+            return Results.Json(new { runId = id, protocol = p, labelsPerClass, queued = true, ahead = request.Ahead, log = "eval.log in the run folder" }, Json,
+                statusCode: StatusCodes.Status202Accepted);
         });
 
         return app;

@@ -11,6 +11,16 @@ public sealed record LaunchResult(RunRecord? Run, IReadOnlyList<SpecProblem> Err
 }
 
 /// <summary>
+/// The answer to an evaluation request: queued (with the number of sessions ahead of it), or refused with the reason.
+/// <see cref="Conflict"/> marks a refusal because of the run's state (no checkpoint yet, an evaluation already queued or
+/// running): a 409 in the REST API; other refusals are bad requests.
+/// </summary>
+public sealed record EvaluationRequest(bool Queued, string? Problem = null, bool Conflict = false, int Ahead = 0)
+{
+    public static EvaluationRequest Refused(string problem, bool conflict) => new(false, problem, conflict);
+}
+
+/// <summary>
 /// What pages and the REST API use to start and stop training. A spec is the run config tree (the YAML presets'
 /// shape, as JSON). Launch validates it against the plugins' option schemas, stores the run (Queued) and queues a
 /// worker process for it.
@@ -22,6 +32,9 @@ public interface IRunLauncher
     bool Cancel(string runId);
     /// <summary>Queues a Failed, Cancelled or Interrupted run to continue from its latest checkpoint.</summary>
     bool Resume(string runId);
-    /// <summary>Starts `scott-lab eval --run DIR --protocol P` for a run in the background; its results land in the store.</summary>
-    bool Evaluate(string runId, string protocol, int? labelsPerClass = null);
+    /// <summary>
+    /// Queues `scott-lab eval --run DIR --protocol P` for a run: it waits for a device slot like a training session, and
+    /// one evaluation per run runs at a time. Its results land in the store.
+    /// </summary>
+    EvaluationRequest Evaluate(string runId, string protocol, int? labelsPerClass = null);
 }

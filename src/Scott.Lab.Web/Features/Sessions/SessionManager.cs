@@ -27,8 +27,10 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     private readonly PortalOptions _options;
     private readonly ILogger<SessionManager> _logger;
     private readonly object _gate = new();
-    private readonly List<string> _queue = []; // run ids, in launch order
+    private readonly List<QueueEntry> _queue = []; // training sessions and evaluations, in the order they were asked for
     private readonly Dictionary<string, Worker> _active = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Worker> _evaluations = new(StringComparer.Ordinal); // run id → its running `eval`
+    private DateTime _lastQueuedUtc;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lazy<bool> _cudaAvailable = new(() => TorchSharp.torch.cuda.is_available());
     private bool _started;
@@ -44,6 +46,12 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     /// <summary>How often a reattached worker (not a child of this process) is checked for having exited.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How often the store is searched for Running runs this portal does not watch yet (a `scott-lab train` from a
+    /// terminal, a worker started by hand): live ones are watched, dead ones become Interrupted.
+    /// </summary>
+    public TimeSpan LivenessInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Raised (with the run id) when this class changes a run's status or a worker exits.</summary>
     public event Action<string>? RunChanged;
 
@@ -53,17 +61,36 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         get { lock (_gate) return _active.ToDictionary(kv => kv.Key, kv => kv.Value.Pid); }
     }
 
-    /// <summary>Runs waiting for a device, in the order they will start.</summary>
+    /// <summary>Runs waiting for a device to train, in the order they will start.</summary>
     public IReadOnlyList<string> Queue
     {
-        get { lock (_gate) return _queue.ToList(); }
+        get { lock (_gate) return _queue.Where(q => q.Evaluation is null).Select(q => q.RunId).ToList(); }
     }
 
-    private sealed class Worker(string runId, string device, int pid, Process? process, bool external)
+    /// <summary>Runs with an evaluation waiting for a device, in the order they will start.</summary>
+    public IReadOnlyList<string> QueuedEvaluations
+    {
+        get { lock (_gate) return _queue.Where(q => q.Evaluation is not null).Select(q => q.RunId).ToList(); }
+    }
+
+    /// <summary>The `scott-lab eval` processes this portal started: run id → pid.</summary>
+    public IReadOnlyDictionary<string, int> ActiveEvaluations
+    {
+        get { lock (_gate) return _evaluations.ToDictionary(kv => kv.Key, kv => kv.Value.Pid); }
+    }
+
+    /// <summary>One entry of the queue: a run to train, or (with <see cref="Evaluation"/>) a run to evaluate.</summary>
+    private sealed record QueueEntry(string RunId, EvaluationJob? Evaluation = null);
+
+    private sealed record EvaluationJob(string Protocol, int? LabelsPerClass);
+
+    private sealed class Worker(string runId, string device, int pid, Process? process, bool external, WorkerIdentity? identity = null)
     {
         public string RunId { get; } = runId;
         public string Device { get; } = device;
         public int Pid { get; } = pid;
+        /// <summary>Pid, start time and host when the store recorded them: a reused pid is not taken for this worker.</summary>
+        public WorkerIdentity? Identity { get; } = identity;
         /// <summary>Null for a worker reattached after a portal restart (not our child: polled).</summary>
         public Process? Process { get; } = process;
         /// <summary>A `scott-lab train` from a terminal: watched, but it does not take a queue slot.</summary>
@@ -81,19 +108,28 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         if (config.Trainer.Device == "cuda" && !_cudaAvailable.Value)
             return new LaunchResult(null, [new SpecProblem("trainer.device", "cuda was requested but this machine has no CUDA device; use auto or cpu.")]);
 
-        var run = _store.Create(new RunRecord
+        string name = string.IsNullOrWhiteSpace(config.Name) ? "" : config.Name.Trim(); // the store names it by its id when empty
+        if (RunLimits.NameProblem(name) is { } tooLong)
+            return new LaunchResult(null, [new SpecProblem("name", tooLong)]);
+
+        RunRecord run;
+        lock (_gate) // stored and queued under one lock, so runs start in the order they were created (FIFO)
         {
-            Name = string.IsNullOrWhiteSpace(config.Name) ? "" : config.Name.Trim(), // the store names it by its id when empty
-            Spec = binding.Resolved,
-            Source = source,
-            Dataset = config.Dataset.Id,
-            Tokenizer = config.Tokenizer.Id,
-            Objective = config.Objective.Id,
-            Status = RunStatus.Queued,
-            TotalSteps = config.Trainer.Steps ?? 0,
-        });
+            run = _store.Create(new RunRecord
+            {
+                Name = name,
+                Spec = binding.Resolved,
+                Source = source,
+                Dataset = config.Dataset.Id,
+                Tokenizer = config.Tokenizer.Id,
+                Objective = config.Objective.Id,
+                Status = RunStatus.Queued,
+                TotalSteps = config.Trainer.Steps ?? 0,
+                QueuedUtc = NextQueueStamp(),
+            });
+            _queue.Add(new QueueEntry(run.Id));
+        }
         _logger.LogInformation("Run {RunId} ({Name}) queued", run.Id, run.Name);
-        lock (_gate) _queue.Add(run.Id);
         Pump();
         return new LaunchResult(run, []);
     }
@@ -103,7 +139,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         Worker? worker;
         lock (_gate)
         {
-            if (_queue.Remove(runId))
+            if (_queue.RemoveAll(q => q.RunId == runId && q.Evaluation is null) > 0)
             {
                 _store.SetStatus(runId, RunStatus.Cancelled, "cancelled before it started");
                 Changed(runId);
@@ -125,9 +161,9 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
             Changed(runId);
             return true;
         }
-        if (run is { Status: RunStatus.Running, WorkerPid: { } pid } && IsScottLabProcess(pid, run))
+        if (run is { Status: RunStatus.Running, WorkerPid: { } pid } && TrainerAlive(run) == true)
         {
-            Stop(new Worker(runId, "", pid, null, external: true));
+            Stop(new Worker(runId, "", pid, null, external: true, WorkerIdentity.Of(run)));
             return true;
         }
         return false;
@@ -138,7 +174,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         lock (_gate)
         {
             // A worker that recorded its outcome may still be exiting: the run waits in the queue until it has (see Pump).
-            if (_queue.Contains(runId)) return false;
+            if (_queue.Any(q => q.RunId == runId && q.Evaluation is null)) return false;
             var run = _store.Get(runId);
             if (run is null || !run.CanResume) return false;
             _store.Update(runId, r =>
@@ -147,33 +183,43 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
                 r.History.Add(new StatusChange { Status = RunStatus.Queued, AtUtc = DateTime.UtcNow, Message = $"resume requested (was {run.Status})" });
                 r.ResumeRequested = true;
                 r.Error = null;
-                r.WorkerPid = null;
+                WorkerIdentity.Clear(r);
+                r.QueuedUtc = NextQueueStamp();
             });
-            _queue.Add(runId);
+            _queue.Add(new QueueEntry(runId));
         }
         Changed(runId);
         Pump();
         return true;
     }
 
-    public bool Evaluate(string runId, string protocol, int? labelsPerClass = null)
+    public EvaluationRequest Evaluate(string runId, string protocol, int? labelsPerClass = null)
     {
+        if (!Protocols.Contains(protocol))
+            return EvaluationRequest.Refused($"protocol: '{protocol}' is not one of {string.Join(", ", Protocols)}.", conflict: false);
+        if (labelsPerClass is <= 0)
+            return EvaluationRequest.Refused($"labelsPerClass: must be a positive number of labels per class (or absent for all labels), got {labelsPerClass}.", conflict: false);
         var run = _store.Get(runId);
-        if (run is null || !Protocols.Contains(protocol) || labelsPerClass is <= 0) return false;
-        if (!Directory.Exists(Path.Combine(run.Directory, "checkpoints"))) return false; // nothing to evaluate yet
-        var args = new List<string> { "eval", "--run", run.Directory, "--protocol", protocol };
-        if (labelsPerClass is { } n) args.AddRange(["--labels-per-class", n.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        args.AddRange(CommonArgs());
-        try
+        if (run is null) return EvaluationRequest.Refused($"no run '{runId}'.", conflict: false);
+        if (!Directory.Exists(Path.Combine(run.Directory, "checkpoints")))
+            return EvaluationRequest.Refused($"run '{runId}' has no checkpoint yet: evaluate it once it has saved one.", conflict: true);
+        lock (_gate)
         {
-            var process = StartScottLab(args, Path.Combine(run.Directory, "eval.log"), $"eval {protocol} of run {runId}");
-            _ = process.WaitForExitAsync(_stopping.Token).ContinueWith(_ => process.Dispose(), TaskScheduler.Default);
-            return true;
+            if (_queue.Any(q => q.RunId == runId && q.Evaluation is not null))
+                return EvaluationRequest.Refused($"run '{runId}' already has an evaluation waiting in the queue: one evaluation of a run runs at a time. Wait for it to finish.", conflict: true);
+            if (_evaluations.TryGetValue(runId, out var running))
+                return EvaluationRequest.Refused($"run '{runId}' is being evaluated (eval pid {running.Pid}): one evaluation of a run runs at a time. Wait for it to finish (eval.log in the run folder).", conflict: true);
+            // An eval this portal did not start: a portal restart, or `scott-lab eval` from a terminal.
+            if (EvalProcessOf(run.Directory) is { } pid)
+                return EvaluationRequest.Refused($"run '{runId}' is being evaluated by process {pid} (not started by this portal): one evaluation of a run runs at a time. Wait for it to finish.", conflict: true);
+            _queue.Add(new QueueEntry(runId, new EvaluationJob(protocol, labelsPerClass)));
         }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException)
+        _logger.LogInformation("Run {RunId}: evaluation ({Protocol}) queued", runId, protocol);
+        Pump();
+        lock (_gate)
         {
-            _logger.LogError(e, "Could not start the evaluation of run {RunId}", runId);
-            return false;
+            int position = _queue.FindIndex(q => q.RunId == runId && q.Evaluation is not null);
+            return new EvaluationRequest(true, Ahead: Math.Max(0, position));
         }
     }
 
@@ -190,9 +236,11 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
             _started = true;
             foreach (var run in _store.List(new RunQuery(Status: RunStatus.Running, Limit: int.MaxValue)))
             {
-                if (run.WorkerPid is { } pid && IsScottLabProcess(pid, run))
+                bool? alive = TrainerAlive(run);
+                if (alive is null) continue; // trained on another machine: only it can tell whether it still runs
+                if (alive == true && run.WorkerPid is { } pid)
                 {
-                    var worker = new Worker(run.Id, DeviceOf(run), pid, null, external: run.Source == "cli" && !IsWorkerOf(pid, run.Id));
+                    var worker = new Worker(run.Id, DeviceOf(run), pid, null, external: run.Source == "cli" && !IsWorkerOf(pid, run.Id), WorkerIdentity.Of(run));
                     _active[run.Id] = worker;
                     _ = WatchAsync(worker);
                     _logger.LogInformation("Run {RunId}: reattached to worker {Pid}", run.Id, pid);
@@ -204,18 +252,118 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
                         r.Status = RunStatus.Interrupted;
                         r.History.Add(new StatusChange { Status = RunStatus.Interrupted, AtUtc = DateTime.UtcNow, Message = "the portal restarted while it ran; resume it" });
                         r.Error = $"The worker (pid {run.WorkerPid?.ToString() ?? "unknown"}) was gone when the portal started: the portal or the machine restarted while the run trained. Resume it to continue from its latest checkpoint.";
-                        r.WorkerPid = null;
+                        WorkerIdentity.Clear(r);
                     });
                     _logger.LogWarning("Run {RunId}: worker gone, marked Interrupted", run.Id);
                 }
             }
             // A `train` from a terminal is Queued only for the moment before it starts: it is not the portal's to start.
-            foreach (var run in _store.List(new RunQuery(Status: RunStatus.Queued, Limit: int.MaxValue)).OrderBy(r => r.CreatedUtc))
+            foreach (var run in _store.List(new RunQuery(Status: RunStatus.Queued, Limit: int.MaxValue))
+                         .OrderBy(r => r.QueuedUtc ?? r.CreatedUtc).ThenBy(r => r.CreatedUtc).ThenBy(r => r.Id, StringComparer.Ordinal))
                 if (run.Source != "cli" || run.ResumeRequested)
-                    _queue.Add(run.Id);
+                    _queue.Add(new QueueEntry(run.Id));
+            _lastQueuedUtc = DateTime.UtcNow;
         }
         Pump();
+        _ = CheckLivenessLoopAsync();
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A strictly increasing time for <see cref="RunRecord.QueuedUtc"/> (the store keeps milliseconds), so that the
+    /// queue a restarted portal rebuilds from the store is in the same order. Call under <see cref="_gate"/>.
+    /// </summary>
+    private DateTime NextQueueStamp()
+    {
+        var now = DateTime.UtcNow;
+        now = new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
+        _lastQueuedUtc = now > _lastQueuedUtc ? now : _lastQueuedUtc.AddMilliseconds(1);
+        return _lastQueuedUtc;
+    }
+
+    // ---- liveness of runs this portal did not start ---------------------------------------------------------
+
+    private async Task CheckLivenessLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(LivenessInterval, _stopping.Token).ConfigureAwait(false);
+                CheckLiveness();
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "Checking the liveness of running runs failed; trying again in {Seconds} s", LivenessInterval.TotalSeconds);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Running runs that no watched worker trains (a `scott-lab train` or a worker started by hand after the portal
+    /// started): a live trainer is watched from now on; a dead one (its pid gone, or reused by another process) leaves
+    /// the run Interrupted, so it can be resumed. Runs trained on another machine are left alone: only it can tell.
+    /// </summary>
+    public void CheckLiveness()
+    {
+        foreach (var run in _store.List(new RunQuery(Status: RunStatus.Running, Limit: int.MaxValue)))
+        {
+            lock (_gate)
+            {
+                if (_active.ContainsKey(run.Id) || _stopping.IsCancellationRequested) continue;
+                bool? alive = TrainerAlive(run);
+                if (alive is null) continue;
+                if (alive == true)
+                {
+                    var worker = new Worker(run.Id, DeviceOf(run), run.WorkerPid!.Value, null, external: true, WorkerIdentity.Of(run));
+                    _active[run.Id] = worker;
+                    _ = WatchAsync(worker);
+                    _logger.LogInformation("Run {RunId}: watching its trainer {Pid}, started outside this portal", run.Id, worker.Pid);
+                    continue;
+                }
+            }
+            if (MarkInterrupted(run, $"the process that trained it ({Who(run)}) is gone"))
+            {
+                _logger.LogWarning("Run {RunId}: its trainer ({Who}) is gone; marked Interrupted", run.Id, Who(run));
+                Changed(run.Id);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Interrupted, when the run is still Running with the same trainer (it may have recorded its end meanwhile).
+    /// The caller raises <see cref="RunChanged"/> (outside <see cref="_gate"/>).
+    /// </summary>
+    private bool MarkInterrupted(RunRecord seen, string why)
+    {
+        var changed = _store.TryUpdate(seen.Id, r =>
+        {
+            if (r.Status != RunStatus.Running || r.WorkerPid != seen.WorkerPid) return false;
+            r.Status = RunStatus.Interrupted;
+            r.History.Add(new StatusChange { Status = RunStatus.Interrupted, AtUtc = DateTime.UtcNow, Message = $"{why}; resume it" });
+            r.Error = $"{char.ToUpperInvariant(why[0])}{why[1..]} without recording an outcome: killed (e.g. kill -9), crashed, or its machine restarted. " +
+                      "Resume it to continue from its latest checkpoint.";
+            WorkerIdentity.Clear(r);
+            return true;
+        });
+        return changed is not null;
+    }
+
+    private static string Who(RunRecord run) => WorkerIdentity.Of(run)?.ToString() ?? $"pid {run.WorkerPid?.ToString() ?? "unknown"}";
+
+    /// <summary>
+    /// Is the process recorded as the run's trainer alive? Null when this machine can't tell (another host). Records
+    /// with a start time are checked by pid + start time + host; older ones by the pid's command line.
+    /// </summary>
+    private static bool? TrainerAlive(RunRecord run)
+    {
+        if (run.WorkerPid is not { } pid) return false;
+        if (WorkerIdentity.Of(run) is { } identity) return identity.IsAlive();
+        return IsScottLabProcess(pid, run);
     }
 
     /// <summary>Workers keep training while the portal is down; the next portal reattaches to them.</summary>
@@ -236,7 +384,10 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
 
     // ---- the queue and the workers -----------------------------------------------------------------------
 
-    /// <summary>Starts queued runs while their device has a free slot.</summary>
+    /// <summary>
+    /// Starts queued sessions, first come first served, while their device has a free slot. Training and evaluations
+    /// share the slots (<see cref="PortalOptions.MaxConcurrentRunsPerDevice"/>).
+    /// </summary>
     private void Pump()
     {
         var changed = new List<string>();
@@ -244,21 +395,44 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         {
             if (!_started || _stopping.IsCancellationRequested) return;
             int limit = Math.Max(1, _options.MaxConcurrentRunsPerDevice);
-            foreach (var id in _queue.ToList())
+            foreach (var entry in _queue.ToList())
             {
+                string id = entry.RunId;
+                if (entry.Evaluation is { } job)
+                {
+                    if (_evaluations.ContainsKey(id)) continue;
+                    var evaluated = _store.Get(id);
+                    if (evaluated is null) { _queue.Remove(entry); continue; }
+                    string evalDevice = DeviceOf(evaluated);
+                    if (Busy(evalDevice) >= limit) continue;
+                    _queue.Remove(entry);
+                    try
+                    {
+                        StartEvaluation(evaluated, job, evalDevice);
+                    }
+                    catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException)
+                    {
+                        _logger.LogError(e, "Could not start the evaluation of run {RunId}", id);
+                    }
+                    continue;
+                }
                 if (_active.ContainsKey(id)) continue;
                 var run = _store.Get(id);
                 if (run is null || run.Status != RunStatus.Queued)
                 {
-                    _queue.Remove(id);
+                    _queue.Remove(entry);
                     continue;
                 }
                 string device = DeviceOf(run);
-                if (_active.Values.Count(w => !w.External && w.Device == device) >= limit) continue;
-                _queue.Remove(id);
+                if (Busy(device) >= limit) continue;
+                _queue.Remove(entry);
+                // The token the worker must present to claim the run; written only while the run is still Queued.
+                string token = Guid.NewGuid().ToString("N");
+                if (_store.TryUpdate(id, r => { if (r.Status != RunStatus.Queued) return false; r.ClaimToken = token; return true; }) is null)
+                    continue;
                 try
                 {
-                    StartWorker(run, device);
+                    StartWorker(run, device, token);
                 }
                 catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or IOException or UnauthorizedAccessException)
                 {
@@ -271,10 +445,70 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         foreach (var id in changed) Changed(id);
     }
 
-    private void StartWorker(RunRecord run, string device)
+    /// <summary>Sessions this portal runs on a device: its training workers and evaluations. Call under <see cref="_gate"/>.</summary>
+    private int Busy(string device) =>
+        _active.Values.Count(w => !w.External && w.Device == device) + _evaluations.Values.Count(w => w.Device == device);
+
+    private void StartEvaluation(RunRecord run, EvaluationJob job, string device)
+    {
+        var args = new List<string> { "eval", "--run", run.Directory, "--protocol", job.Protocol };
+        if (job.LabelsPerClass is { } n) args.AddRange(["--labels-per-class", n.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        args.AddRange(CommonArgs());
+        var process = StartScottLab(args, Path.Combine(run.Directory, "eval.log"), $"eval {job.Protocol} of run {run.Id}");
+        var evaluation = new Worker(run.Id, device, process.Id, process, external: false);
+        _evaluations[run.Id] = evaluation;
+        _logger.LogInformation("Run {RunId}: evaluation {Pid} ({Protocol}) started on {Device}", run.Id, process.Id, job.Protocol, device);
+        _ = WatchEvaluationAsync(evaluation, process);
+    }
+
+    private async Task WatchEvaluationAsync(Worker evaluation, Process process)
+    {
+        try
+        {
+            await process.WaitForExitAsync(_stopping.Token).ConfigureAwait(false);
+            if (process.ExitCode != 0)
+                _logger.LogWarning("Run {RunId}: evaluation {Pid} exited with code {Code} (see eval.log in the run folder)", evaluation.RunId, evaluation.Pid, process.ExitCode);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // the portal is stopping; the evaluation goes on
+        }
+        finally
+        {
+            process.Dispose();
+        }
+        lock (_gate) _evaluations.Remove(evaluation.RunId);
+        Changed(evaluation.RunId);
+        Pump();
+    }
+
+    /// <summary>The pid of a live `scott-lab eval --run DIR` (any parent), or null; Linux only (elsewhere: null).</summary>
+    private static int? EvalProcessOf(string runDirectory)
+    {
+        if (!OperatingSystem.IsLinux() || string.IsNullOrEmpty(runDirectory)) return null;
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(runDirectory));
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid) || pid == Environment.ProcessId) continue;
+            var args = CommandLine(pid);
+            if (args is not { Count: > 0 }) continue;
+            int eval = args.IndexOf("eval");
+            if (eval < 0 || !args.Any(a => a.EndsWith("scott-lab.dll", StringComparison.Ordinal) || Path.GetFileName(a) == "scott-lab")) continue;
+            int run = args.IndexOf("--run", eval);
+            if (run < 0 || run + 1 >= args.Count) continue;
+            try
+            {
+                if (Path.TrimEndingDirectorySeparator(Path.GetFullPath(args[run + 1])) == full && IsAlive(pid)) return pid;
+            }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException) { }
+        }
+        return null;
+    }
+
+    private void StartWorker(RunRecord run, string device, string claimToken)
     {
         Directory.CreateDirectory(run.Directory);
-        var args = new List<string> { "worker", "--run", run.Id };
+        var args = new List<string> { "worker", "--run", run.Id, "--claim", claimToken };
         args.AddRange(CommonArgs());
         var process = StartScottLab(args, Path.Combine(run.Directory, "worker.log"), $"worker for run {run.Id}");
         var worker = new Worker(run.Id, device, process.Id, process, external: false);
@@ -367,7 +601,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
             }
             else
             {
-                while (IsAlive(worker.Pid)) await Task.Delay(PollInterval, _stopping.Token).ConfigureAwait(false);
+                while (worker.Identity?.IsAlive() ?? IsAlive(worker.Pid)) await Task.Delay(PollInterval, _stopping.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -394,8 +628,15 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         {
             _active.Remove(worker.RunId);
             var run = _store.Get(worker.RunId);
-            bool unfinished = run is not null && (run.Status == RunStatus.Running || (run.Status == RunStatus.Queued && !_queue.Contains(worker.RunId)));
-            if (unfinished)
+            bool unfinished = run is not null && (run.Status == RunStatus.Running || (run.Status == RunStatus.Queued && !_queue.Any(q => q.RunId == worker.RunId && q.Evaluation is null)));
+            // Another worker claimed the run (this one exited without training it): that one's outcome counts.
+            bool someoneElses = run?.WorkerPid is { } trainer && trainer != worker.Pid;
+            if (unfinished && !someoneElses && worker.External && !worker.CancelRequested)
+            {
+                // A `scott-lab train` from a terminal that vanished without recording an outcome (kill -9, a crash).
+                MarkInterrupted(run!, $"the process that trained it ({Who(run!)}) is gone");
+            }
+            else if (unfinished && !someoneElses)
             {
                 string code = exitCode is { } c ? $"code {c}{SignalName(c)}" : "an unknown code (reattached after a portal restart)";
                 if (worker.CancelRequested)
@@ -411,7 +652,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
                         r.History.Add(new StatusChange { Status = RunStatus.Failed, AtUtc = DateTime.UtcNow, Message = $"the worker exited with {code}" });
                         r.Error = $"The worker (pid {worker.Pid}) exited with {code} without finishing the run. Resume continues from the latest checkpoint. " +
                                   $"The end of worker.log:{Environment.NewLine}{tail}";
-                        r.WorkerPid = null;
+                        WorkerIdentity.Clear(r);
                     });
                 }
                 _logger.LogWarning("Run {RunId}: worker {Pid} exited with {Code} while the run was unfinished", worker.RunId, worker.Pid, code);
