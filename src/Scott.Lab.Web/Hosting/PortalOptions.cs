@@ -17,6 +17,12 @@ public sealed class PortalOptions
     /// <summary>Training sessions that may run at once on one device.</summary>
     public int MaxConcurrentRunsPerDevice { get; set; } = 1;
 
+    /// <summary>
+    /// How long a new plugin file's probe (<c>scott-lab plugins probe FILE</c>, in a child process) may take before
+    /// the file is quarantined as hanging, in seconds.
+    /// </summary>
+    public int PluginProbeTimeoutSeconds { get; set; } = 120;
+
     /// <summary>Largest plugin upload, in MB.</summary>
     public int MaxUploadMegabytes { get; set; } = 64;
 }
