@@ -23,6 +23,15 @@ public sealed class PortalOptions
     /// </summary>
     public int PluginProbeTimeoutSeconds { get; set; } = 120;
 
+    /// <summary>
+    /// Largest side, in pixels, of an image uploaded for the maps; checked from the image's header before it is
+    /// decoded. A larger upload is refused (400) with its size.
+    /// </summary>
+    public int MaxUploadImageSide { get; set; } = Scott.Lab.Engine.Analysis.MapImaging.MaxInputSide;
+
+    /// <summary>Largest image uploaded for the maps, in megapixels (width × height ÷ 1,000,000; at most 500).</summary>
+    public int MaxUploadImageMegapixels { get; set; } = Scott.Lab.Abstractions.Data.ImageLimits.DefaultMaxMegapixels;
+
     /// <summary>Largest plugin upload, in MB.</summary>
     public int MaxUploadMegabytes { get; set; } = 64;
 }
