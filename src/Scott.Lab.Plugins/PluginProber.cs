@@ -48,22 +48,36 @@ public sealed class PluginProber(IReadOnlyList<string> command, TimeSpan timeout
         }
         using (process)
         {
+            // Lines are collected as they come: a plugin that leaves a grandchild holding the pipes open must not
+            // keep the probe from returning.
+            var output = new System.Text.StringBuilder();
+            var errors = new System.Text.StringBuilder();
+            process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (errors) errors.AppendLine(e.Data); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
             process.StandardInput.Close();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
             if (!process.WaitForExit(timeout))
             {
                 try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-                process.WaitForExit();
+                process.WaitForExit(5000);
                 return new PluginProbeResult(false, string.Create(CultureInfo.InvariantCulture,
                     $"quarantined: loading it in a separate process (scott-lab plugins probe) did not finish within {timeout.TotalSeconds:0} s; it is not loaded until the file is replaced"));
             }
-            process.WaitForExit(); // the output streams are complete after this
-            string output = stdout.Result, errors = stderr.Result;
-            if (output.Split('\n').Any(line => line.StartsWith(CompleteMarker, StringComparison.Ordinal)))
+            try
+            {
+                // The process has exited; give its output a moment to drain (WaitForExitAsync waits for the pipes' end too).
+                using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                process.WaitForExitAsync(drain.Token).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) { }
+            string stdout, stderr;
+            lock (output) stdout = output.ToString();
+            lock (errors) stderr = errors.ToString();
+            if (stdout.Split('\n').Any(line => line.StartsWith(CompleteMarker, StringComparison.Ordinal)))
                 return new PluginProbeResult(true, null);
             return new PluginProbeResult(false, string.Create(CultureInfo.InvariantCulture,
-                $"quarantined: loading it in a separate process (scott-lab plugins probe) ended that process {HowItEnded(process.ExitCode)} before it finished{Quote(errors, output)}; it is not loaded until the file is replaced"));
+                $"quarantined: loading it in a separate process (scott-lab plugins probe) ended that process {HowItEnded(process.ExitCode)} before it finished{Quote(stderr, stdout)}; it is not loaded until the file is replaced"));
         }
     }
 
