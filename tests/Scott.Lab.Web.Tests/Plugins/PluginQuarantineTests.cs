@@ -30,7 +30,6 @@ public sealed class PluginQuarantineTests
             public override string Id => "exit-on-load";
             public override string DisplayName => "Exits on load";
             public override string Description => "Calls Environment.Exit(7) in its constructor.";
-            public override PluginKind Kind => PluginKind.Dataset;
             public IImageDataset Open(object? options) => throw new System.NotSupportedException();
         }
         """;
