@@ -9,8 +9,18 @@ using TorchSharp;
 
 namespace Scott.Lab.Plugins;
 
-/// <summary>Whether a plugin file could be used.</summary>
-public enum PluginStatus { Loaded, Failed }
+/// <summary>
+/// Whether a plugin file could be used: Loaded; Failed (it was loaded and threw, or holds nothing usable); or
+/// Quarantined (it was never loaded in this process: its probe in a child process crashed or exited, see
+/// <see cref="PluginQuarantine"/>).
+/// </summary>
+public enum PluginStatus { Loaded, Failed, Quarantined }
+
+/// <summary>
+/// Asked before a plugin file is loaded into this process: null lets it load; a reason keeps it out, and the file
+/// becomes a <see cref="PluginStatus.Quarantined"/> entry with that reason as its error.
+/// </summary>
+public delegate string? PluginAdmission(string path, string sha256);
 
 /// <summary>
 /// One plugin (or one failed plugin file) as the catalog knows it. <see cref="Kind"/> is read from the interface the
@@ -29,7 +39,8 @@ public sealed record PluginEntry(
 /// </summary>
 /// <param name="hostVersion">The host version plugins are checked against; the contract's own
 /// (<see cref="PluginContract.Version"/>) unless a test stands in for another host.</param>
-public sealed class PluginCatalog(Version? hostVersion = null)
+/// <param name="admission">Asked before each file is loaded; may keep it out (quarantine, see <see cref="PluginQuarantine"/>).</param>
+public sealed class PluginCatalog(Version? hostVersion = null, PluginAdmission? admission = null)
 {
     private static readonly Type[] SharedTypes = [typeof(IScottLabPlugin), typeof(torch)];
     private static readonly string ContractName = typeof(IScottLabPlugin).Assembly.GetName().Name!;
@@ -48,9 +59,10 @@ public sealed class PluginCatalog(Version? hostVersion = null)
     /// <summary>The plugin folder next to the running program: where the built-in plugins are copied.</summary>
     public static string BuiltInFolder => Path.Combine(AppContext.BaseDirectory, "plugins");
 
-    public static PluginCatalog Load(IEnumerable<string> folders)
+    /// <summary>A catalog of the plugins in <paramref name="folders"/>; <paramref name="admission"/> may keep files out (quarantine).</summary>
+    public static PluginCatalog Load(IEnumerable<string> folders, PluginAdmission? admission = null)
     {
-        var catalog = new PluginCatalog();
+        var catalog = new PluginCatalog(admission: admission);
         foreach (var folder in folders) catalog.Scan(folder);
         return catalog;
     }
@@ -81,6 +93,12 @@ public sealed class PluginCatalog(Version? hostVersion = null)
     {
         string hash = Sha256Of(path);
         var found = new List<PluginEntry>();
+        if (admission?.Invoke(path, hash) is { } reason)
+        {
+            var quarantined = new PluginEntry(null, Path.GetFileNameWithoutExtension(path), "", "", "", path, hash, PluginStatus.Quarantined, reason, null);
+            lock (_gate) _entries.Add(quarantined);
+            return [quarantined];
+        }
         try
         {
             var loader = PluginLoader.CreateFromAssemblyFile(path, SharedTypes, config => config.PreferSharedTypes = true);
@@ -124,8 +142,9 @@ public sealed class PluginCatalog(Version? hostVersion = null)
     }
 
     /// <summary>
-    /// Drops the Failed entries of a file that holds no loaded plugin, so that the next <see cref="Scan"/> tries it
-    /// again (a file that was still being copied, or was fixed). Loaded files can't be forgotten: their loader stays.
+    /// Drops the Failed or Quarantined entries of a file that holds no loaded plugin, so that the next
+    /// <see cref="Scan"/> tries it again (a file that was still being copied, or was fixed or replaced). Loaded files
+    /// can't be forgotten: their loader stays.
     /// </summary>
     public bool ForgetFailed(string path)
     {
@@ -151,12 +170,16 @@ public sealed class PluginCatalog(Version? hostVersion = null)
 
     /// <summary>
     /// Why no loaded <paramref name="kind"/> plugin has the id <paramref name="id"/>: it failed to load (with its
-    /// error), or it is unknown (with the ids that are available). The one wording of the CLI, the binder and the form.
+    /// error), its file is quarantined (with the reason), or it is unknown (with the ids that are available). The one
+    /// wording of the CLI, the binder and the form.
     /// </summary>
     public static string Missing(IReadOnlyList<PluginEntry> entries, PluginKind kind, string id)
     {
         var failed = entries.FirstOrDefault(e => e.Status == PluginStatus.Failed && (e.Kind == kind || e.Kind is null) && e.Id == id);
         if (failed is not null) return $"plugin '{id}' failed to load: {failed.Error}";
+        // A quarantined file was never loaded: its entry has the file's name, not a plugin id.
+        var quarantined = entries.FirstOrDefault(e => e.Status == PluginStatus.Quarantined && e.Id == id);
+        if (quarantined is not null) return $"plugin file {quarantined.AssemblyPath} is quarantined: {quarantined.Error}";
         string kindName = kind.ToString().ToLowerInvariant();
         var available = entries.Where(e => e.Status == PluginStatus.Loaded && e.Kind == kind).Select(e => e.Id).Order(StringComparer.Ordinal).ToList();
         return $"unknown {kindName} '{id}'. Available: {(available.Count > 0 ? string.Join(", ", available) : $"none (no {kindName} plugin is loaded)")}";

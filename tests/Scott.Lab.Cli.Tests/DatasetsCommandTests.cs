@@ -81,6 +81,62 @@ public class DatasetsCommandTests
         Assert.StartsWith($"error: 2 unreadable image files in {root}: {Path.Combine(root, "cats", "empty.jpg")} (empty file (0 bytes))", line);
     }
 
+    /// <summary>ROOT/cats/ and ROOT/dogs/ with two good JPEGs each and, in dogs/, a 60000×60000 header-only PNG bomb.</summary>
+    private static (string Root, string Bomb) ImageFolderWithABomb()
+    {
+        string root = CliRunner.TempDir();
+        foreach (var cls in new[] { "cats", "dogs" })
+        {
+            Directory.CreateDirectory(Path.Combine(root, cls));
+            for (int i = 0; i < 2; i++) File.WriteAllBytes(Path.Combine(root, cls, $"{cls}_{i}.jpg"), Jpeg);
+        }
+        string bomb = Path.Combine(root, "dogs", "bomb.png");
+        File.WriteAllBytes(bomb, Scott.Lab.Tests.Shared.BombPng.Create());
+        return (root, bomb);
+    }
+
+    // Before issue 15 these two killed the test host (SIGSEGV: the decoder's int-sized buffer wrapped and Skia wrote
+    // 14.4 GB of rows past it); the bomb passed the open-time check, which read only its header and IEND.
+    [Fact]
+    public void Inspect_reports_a_decompression_bomb_as_unreadable_with_its_size()
+    {
+        var (root, bomb) = ImageFolderWithABomb();
+
+        var (exit, output, error) = CliRunner.Run("datasets", "inspect", "--dataset", "image-folder", "--root", root);
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("unreadable    1 (left out)", output);
+        Assert.Contains($"{bomb}: the image is 60000×60000 pixels (3600 Mpx), over the limit of 16384 pixels a side and 64 Mpx; "
+            + "downscale it, or raise dataset.options.max_image_side / max_image_megapixels\n", output.Replace("\r", ""));
+
+        (exit, output, error) = CliRunner.Run("datasets", "inspect", "--dataset", "image-folder", "--root", root, "--set", "bad_images=fail");
+        Assert.Equal(1, exit);
+        Assert.Equal("", output);
+        var line = Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.StartsWith($"error: 1 unreadable image file in {root}: {bomb} (the image is 60000×60000 pixels", line);
+
+        // The limits are dataset options: 30 pixels a side leaves out the 40×30 JPEGs too.
+        (exit, _, error) = CliRunner.Run("datasets", "inspect", "--dataset", "image-folder", "--root", root, "--set", "max_image_side=30");
+        Assert.Equal(1, exit);
+        Assert.Contains("all 5 image files are unreadable", error);
+        Assert.Contains("the image is 40×30 pixels (0.01 Mpx), over the limit of 30 pixels a side and 64 Mpx", error);
+    }
+
+    [Fact]
+    public void Training_leaves_out_a_decompression_bomb()
+    {
+        var (root, _) = ImageFolderWithABomb();
+        string runDir = CliRunner.TempDir();
+
+        var (exit, output, error) = CliRunner.Run("train", CliRunner.Config("configs/ssl/tiny.yaml"), "--run-dir", runDir,
+            "--set", "dataset.id=image-folder", "--set", $"dataset.options.root={root}",
+            "--set", "trainer.batch_size=2", "--set", "trainer.steps=2", "--set", "model.image_size=28");
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("done: 2/2 steps", output);
+        Assert.Contains("4 images", error);
+    }
+
     [Fact]
     public void A_missing_root_is_one_line_naming_the_path_and_layout()
     {

@@ -50,6 +50,50 @@ public class ResumeTests
         Assert.True(straight.Distinct().Count() > 1, "losses should change from step to step");
     }
 
+    /// <summary>Every step's loss, and the metrics read every third step (so that a read spans the checkpoint at N).</summary>
+    private static List<string> LossesAndProbe(Trainer trainer, long from, long to)
+    {
+        var log = new List<string>();
+        for (long s = from; s < to; s++)
+        {
+            var result = trainer.Step(s, withMetrics: (s + 1) % 3 == 0);
+            log.Add($"{s} loss {result.Loss:R}");
+            log.AddRange(result.Metrics.Where(m => m.Key.StartsWith("online_probe/", StringComparison.Ordinal))
+                .OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{s} {m.Key} {m.Value:R}"));
+        }
+        return log;
+    }
+
+    [Fact]
+    public void ResumedRunLogsTheSameOnlineProbeMetrics()
+    {
+        // The probe's AdamW moments and what it accumulated since the last read are in the checkpoint: without
+        // them the probe's loss and accuracy after a resume differ from the straight run's.
+        List<string> straight;
+        using (var run = Build())
+        using (var trainer = new Trainer(run))
+            straight = LossesAndProbe(trainer, 0, 2 * N);
+        Assert.Contains(straight, line => line.StartsWith($"{N + 1} online_probe/loss ", StringComparison.Ordinal));
+        Assert.Contains(straight, line => line.StartsWith($"{N + 1} online_probe/acc ", StringComparison.Ordinal));
+
+        var checkpoints = new Checkpoints(CliRunner.TempDir());
+        using (var run = Build())
+        using (var trainer = new Trainer(run))
+        {
+            Assert.Equal(straight.TakeWhile(line => !line.StartsWith($"{N} ", StringComparison.Ordinal)), LossesAndProbe(trainer, 0, N));
+            trainer.SaveCheckpoint(checkpoints, N);
+        }
+
+        List<string> resumed;
+        using (var run = Build())
+        using (var trainer = new Trainer(run))
+        {
+            Assert.Equal(N, trainer.Restore(checkpoints.Latest()!));
+            resumed = LossesAndProbe(trainer, N, 2 * N);
+        }
+        Assert.Equal(straight.SkipWhile(line => !line.StartsWith($"{N} ", StringComparison.Ordinal)), resumed);
+    }
+
     [Fact]
     public void WithoutRestoringTheLossesDiffer()
     {

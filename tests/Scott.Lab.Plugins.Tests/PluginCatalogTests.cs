@@ -51,6 +51,54 @@ public class PluginCatalogTests
         Assert.Empty(catalog.Scan(folder));
     }
 
+    [Fact]
+    public void AFileTheAdmissionRefusesIsQuarantinedWithoutBeingLoaded()
+    {
+        // The refused file is a real plugin: if it were loaded, its id would resolve.
+        string folder = TempDir();
+        string scottDll = Directory.GetFiles(PluginCatalog.BuiltInFolder, "Scott.Lab.Tokenizers.dll", SearchOption.AllDirectories).First();
+        string copy = Path.Combine(folder, "Tokenizers.dll");
+        File.Copy(scottDll, copy);
+        var asked = new List<(string Path, string Sha256)>();
+
+        var catalog = PluginCatalog.Load([folder], (path, sha256) =>
+        {
+            asked.Add((path, sha256));
+            return "quarantined: its probe ended with exit code 7";
+        });
+
+        var entry = Assert.Single(catalog.Entries);
+        Assert.Equal((PluginStatus.Quarantined, "quarantined: its probe ended with exit code 7", copy), (entry.Status, entry.Error, entry.AssemblyPath));
+        Assert.Null(entry.Instance);
+        Assert.Equal((copy, entry.Sha256), Assert.Single(asked));
+        Assert.DoesNotContain(AppDomain.CurrentDomain.GetAssemblies(), a => !a.IsDynamic && a.Location == copy);
+        var error = Assert.Throws<PluginException>(() => catalog.Resolve<ITokenizerPlugin>("Tokenizers", "tokenizer.id"));
+        Assert.Contains($"plugin file {copy} is quarantined: quarantined: its probe ended with exit code 7", error.Message);
+        // A quarantined file holds no loader: it can be forgotten and scanned again (after it is replaced).
+        Assert.True(catalog.ForgetFailed(copy));
+        Assert.Empty(catalog.Entries);
+    }
+
+    [Fact]
+    public void TheQuarantineKeepsProbeResultsByHashAcrossInstances()
+    {
+        string data = TempDir();
+        var first = new PluginQuarantine(data);
+        Assert.Null(first.Find("ab"));
+        first.Record(new PluginProbeRecord("ab", "/p/bad.dll", false, "quarantined: exit code 7", new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc)));
+        first.Record(new PluginProbeRecord("cd", "/p/good.dll", true, null, DateTime.UtcNow));
+
+        var second = new PluginQuarantine(data); // as after a restart, or in a worker process
+        Assert.Equal(Path.Combine(data, "plugin-probes.json"), second.FilePath);
+        Assert.Equal("quarantined: exit code 7", second.QuarantineReason("/elsewhere/bad.dll", "ab")); // by bytes, not path
+        Assert.Null(second.QuarantineReason("/p/good.dll", "cd"));
+        Assert.Null(second.QuarantineReason("/p/new.dll", "ef"));
+        Assert.Equal(new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc), second.Find("ab")!.ProbedUtc);
+
+        File.WriteAllText(second.FilePath, "{ not json");
+        Assert.Null(second.Find("ab")); // unreadable: everything is probed again, nothing crashes
+    }
+
     private static string TempDir()
     {
         string dir = Path.Combine(Path.GetTempPath(), "scott-lab-catalog-tests", Guid.NewGuid().ToString("N"));

@@ -34,7 +34,7 @@ public static class ExifOrientation
                     SKEncodedOrigin.LeftBottom => (width - 1 - y, x),
                     _ => (x, y),
                 };
-                int from = (sy * width + sx) * channels, to = (y * outWidth + x) * channels;
+                long from = ((long)sy * width + sx) * channels, to = ((long)y * outWidth + x) * channels;
                 result[to] = rgb[from];
                 result[to + 1] = rgb[from + 1];
                 result[to + 2] = rgb[from + 2];

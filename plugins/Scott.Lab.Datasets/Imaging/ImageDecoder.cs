@@ -17,18 +17,33 @@ public sealed record DecodedImage(byte[] Rgb, int Width, int Height);
 /// pipelines use);</item>
 /// <item>the EXIF orientation of JPEGs is applied, so a photo taken sideways is delivered upright.</item>
 /// </list>
-/// With a decode size S &gt; 0, images whose short side exceeds S come out with short side S (aspect ratio kept):
-/// a JPEG is first shrunk while it is decoded (libjpeg's 1/8 … 8/8 scales, choosing the smallest that keeps the
-/// short side ≥ S), so a 4000-pixel photo never exists at full size; then the rest is a high-quality resize.
+/// Before any pixel memory is allocated, the size the header declares is checked against the
+/// <see cref="ImageLimits"/> (default 16384 pixels a side, 64 Mpx): a larger image is unreadable, and the reason
+/// names its size. A few hundred bytes of PNG can declare 60000×60000 pixels.
+/// <para>
+/// With a decode size S &gt; 0, images whose short side exceeds S come out with short side S (aspect ratio kept).
+/// A JPEG or WebP is first shrunk while it is decoded (libjpeg's 1/8 … 8/8 scales, choosing the smallest that keeps
+/// the short side ≥ S), so a 4000-pixel photo never exists at full size. Where the result is still at least twice
+/// S (a JPEG over 16 S, any BMP over 2 S) and Skia can decode the format row by row (JPEG, BMP), the rows are
+/// averaged over k×k blocks (k = short side ÷ S, rounded down) as they arrive, so only one row is held at full
+/// width and memory is bounded by S, not by the image. Then a high-quality resize gives the exact size. Skia decodes
+/// PNG and GIF only whole: they are decoded at full size, bounded by the limits (64 Mpx is 256 MB as RGBA).
 /// Smaller images are never enlarged. Every method is safe to call from any number of threads.
+/// </para>
 /// </summary>
 public static class ImageDecoder
 {
     /// <summary>Bytes read from the end of a JPEG/PNG to look for its end marker when a dataset is opened.</summary>
     private const int TailBytes = 64;
 
-    /// <summary>Reads and decodes <paramref name="path"/>; a file that cannot be read is a DatasetException naming it and why.</summary>
-    public static DecodedImage Decode(string path, int decodeSize)
+    /// <summary>Appended to the reason an image is over the limits: the dataset options that set them.</summary>
+    public const string LimitHint = "; downscale it, or raise dataset.options.max_image_side / max_image_megapixels";
+
+    /// <summary>
+    /// Reads and decodes <paramref name="path"/>; a file that cannot be read (or is over <paramref name="limits"/>,
+    /// by default <see cref="ImageLimits.Default"/>) is a DatasetException naming it and why.
+    /// </summary>
+    public static DecodedImage Decode(string path, int decodeSize, ImageLimits? limits = null)
     {
         byte[] bytes;
         try
@@ -39,14 +54,14 @@ public static class ImageDecoder
         {
             throw new DatasetException($"Cannot read image {path}: {Reason(e)}.", e);
         }
-        return Decode(bytes, path, decodeSize);
+        return Decode(bytes, path, decodeSize, limits);
     }
 
     /// <summary>Decodes an encoded image held in memory; <paramref name="name"/> (a path) is used in messages.</summary>
-    public static DecodedImage Decode(ReadOnlySpan<byte> encoded, string name, int decodeSize)
+    public static DecodedImage Decode(ReadOnlySpan<byte> encoded, string name, int decodeSize, ImageLimits? limits = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(decodeSize);
-        var (image, problem) = TryDecode(encoded, decodeSize, shrinkOnly: false);
+        var (image, problem) = TryDecode(encoded, decodeSize, limits ?? ImageLimits.Default, shrinkOnly: false);
         return image ?? throw new DatasetException($"Cannot read image {name}: {problem}.");
     }
 
@@ -66,13 +81,16 @@ public static class ImageDecoder
 
     /// <summary>
     /// The quick check made when a dataset is opened: null when the file looks readable, else the reason it is not
-    /// ("empty file (0 bytes)", "truncated: ..."). It reads the header with SKCodec (a few kilobytes) and, for JPEG
-    /// and PNG, the last bytes: a file without its end marker (JPEG EOI, PNG IEND) is decoded in full (at the
-    /// smallest scale) to tell a truncated file from one that merely lacks the marker. Damage inside the image
-    /// data of an otherwise well-formed file is found only when the image is read.
+    /// ("empty file (0 bytes)", "truncated: ...", "the image is 60000×60000 pixels ..., over the limit ...").
+    /// It reads the header with SKCodec (a few kilobytes), checks the declared size against <paramref name="limits"/>
+    /// (by default <see cref="ImageLimits.Default"/>) and, for JPEG and PNG, reads the last bytes: a file without
+    /// its end marker (JPEG EOI, PNG IEND) is decoded in full (at the smallest scale, row by row where the format
+    /// allows) to tell a truncated file from one that merely lacks the marker. Damage inside the image data of an
+    /// otherwise well-formed file is found only when the image is read.
     /// </summary>
-    public static string? Check(string path)
+    public static string? Check(string path, ImageLimits? limits = null)
     {
+        limits ??= ImageLimits.Default;
         try
         {
             long length;
@@ -91,7 +109,7 @@ public static class ImageDecoder
                 using var codec = SKCodec.Create(new NonClosingStream(file), out var result);
                 if (codec is null) return HeaderProblem(head, result);
                 var info = codec.Info;
-                if (info.Width <= 0 || info.Height <= 0) return $"the header declares a {info.Width}×{info.Height} image";
+                if (SizeProblem(info, limits) is { } sizeProblem) return sizeProblem;
                 format = codec.EncodedFormat;
                 hasEnd = format switch
                 {
@@ -102,7 +120,7 @@ public static class ImageDecoder
             }
             if (hasEnd) return null;
             // No end marker: decode it all (cheaply, at the smallest scale) to find whether the data are complete.
-            var (_, problem) = TryDecode(File.ReadAllBytes(path), decodeSize: 1, shrinkOnly: true);
+            var (_, problem) = TryDecode(File.ReadAllBytes(path), decodeSize: 1, limits, shrinkOnly: true);
             return problem;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -120,10 +138,10 @@ public static class ImageDecoder
 
     /// <summary>
     /// Decodes to RGB (see the class remarks); returns the image, or null and the reason. With
-    /// <paramref name="shrinkOnly"/>, only the codec's own scaling is used and neither resize nor orientation is
-    /// done: the check just needs to know the data decode.
+    /// <paramref name="shrinkOnly"/>, neither the final resize nor orientation is done: the check just needs to know
+    /// the data decode.
     /// </summary>
-    private static (DecodedImage? Image, string? Problem) TryDecode(ReadOnlySpan<byte> encoded, int decodeSize, bool shrinkOnly)
+    private static (DecodedImage? Image, string? Problem) TryDecode(ReadOnlySpan<byte> encoded, int decodeSize, ImageLimits limits, bool shrinkOnly)
     {
         if (encoded.Length == 0) return (null, "empty file (0 bytes)");
         using var data = SKData.CreateCopy(encoded);
@@ -131,37 +149,31 @@ public static class ImageDecoder
         using var codec = SKCodec.Create(new SKMemoryStream(data), out var created);
         if (codec is null) return (null, HeaderProblem(encoded, created));
 
+        // The header's size is checked before any pixel memory exists.
         var full = codec.Info;
-        if (full.Width <= 0 || full.Height <= 0) return (null, $"the header declares a {full.Width}×{full.Height} image");
+        if (SizeProblem(full, limits) is { } sizeProblem) return (null, sizeProblem);
         var size = DecodeDimensions(codec, decodeSize);
-        var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        var rgba = new byte[info.BytesSize];
-        var handle = GCHandle.Alloc(rgba, GCHandleType.Pinned);
-        SKCodecResult result;
-        try
-        {
-            result = codec.GetPixels(info, handle.AddrOfPinnedObject());
-        }
-        finally
-        {
-            handle.Free();
-        }
-        if (result != SKCodecResult.Success) return (null, DataProblem(result));
-        if (shrinkOnly) return (new DecodedImage([], size.Width, size.Height), null);
+        int factor = BlockFactor(size, decodeSize);
+        var (pixels, problem) = (factor > 1 ? DecodeAveraged(codec, size, factor) : null) ?? DecodeWhole(codec, size);
+        if (pixels is null) return (null, problem);
+        if (shrinkOnly) return (new DecodedImage([], pixels.Width, pixels.Height), null);
 
+        var (rgba, width, height) = (pixels.Rgba, pixels.Width, pixels.Height);
         // Alpha is dropped: make every pixel opaque so that a resize mixes stored colours, not colours × alpha.
-        for (int i = 3; i < rgba.Length; i += 4) rgba[i] = 255;
-        int width = size.Width, height = size.Height;
-        if (decodeSize > 0 && Math.Min(width, height) > decodeSize)
+        for (long i = 3; i < rgba.LongLength; i += 4) rgba[i] = 255;
+        if (decodeSize > 0 && Math.Min(full.Width, full.Height) > decodeSize)
         {
-            // The target keeps the original aspect ratio (the codec's scaled size is rounded).
+            // The target keeps the original aspect ratio (the codec's scaled size and the blocks are rounded).
             var (targetWidth, targetHeight) = ShortSideTo(full.Width, full.Height, decodeSize);
-            rgba = Resize(rgba, width, height, targetWidth, targetHeight);
-            (width, height) = (targetWidth, targetHeight);
+            if ((width, height) != (targetWidth, targetHeight))
+            {
+                rgba = Resize(rgba, width, height, targetWidth, targetHeight);
+                (width, height) = (targetWidth, targetHeight);
+            }
         }
 
-        var rgb = new byte[width * height * 3];
-        for (int p = 0, q = 0; p < rgba.Length; p += 4, q += 3)
+        var rgb = new byte[(long)width * height * 3];
+        for (long p = 0, q = 0; p < rgba.LongLength; p += 4, q += 3)
         {
             rgb[q] = rgba[p];
             rgb[q + 1] = rgba[p + 1];
@@ -169,6 +181,106 @@ public static class ImageDecoder
         }
         var (oriented, w, h) = ExifOrientation.Apply(rgb, width, height, codec.EncodedOrigin);
         return (new DecodedImage(oriented, w, h), null);
+    }
+
+    /// <summary>Why the size a header declares cannot be decoded (none, or over the limits), or null.</summary>
+    private static string? SizeProblem(SKImageInfo info, ImageLimits limits) =>
+        info.Width <= 0 || info.Height <= 0 ? $"the header declares a {info.Width}×{info.Height} image"
+        : limits.Problem(info.Width, info.Height) is { } tooLarge ? tooLarge + LimitHint
+        : null;
+
+    /// <summary>RGBA pixels (8 bits, unpremultiplied) as a decode step produced them.</summary>
+    private sealed record RgbaImage(byte[] Rgba, int Width, int Height);
+
+    /// <summary>
+    /// k for the k×k block averaging that follows the codec's own scaling: 1 (none) unless the decoded short side is
+    /// at least twice <paramref name="decodeSize"/>; then the largest k that keeps the short side ≥ decodeSize.
+    /// </summary>
+    private static int BlockFactor(SKSizeI size, int decodeSize)
+    {
+        int shortSide = Math.Min(size.Width, size.Height);
+        return decodeSize > 0 && shortSide / 2 >= decodeSize ? shortSide / decodeSize : 1;
+    }
+
+    /// <summary>Decodes all of <paramref name="size"/> at once (memory: its RGBA pixels, bounded by the limits).</summary>
+    private static (RgbaImage? Pixels, string? Problem) DecodeWhole(SKCodec codec, SKSizeI size)
+    {
+        var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var rgba = new byte[(long)size.Width * size.Height * 4];
+        var handle = GCHandle.Alloc(rgba, GCHandleType.Pinned);
+        SKCodecResult result;
+        try
+        {
+            result = codec.GetPixels(info, handle.AddrOfPinnedObject(), info.RowBytes, SKCodecOptions.Default);
+        }
+        finally
+        {
+            handle.Free();
+        }
+        return result == SKCodecResult.Success ? (new RgbaImage(rgba, size.Width, size.Height), null) : (null, DataProblem(result));
+    }
+
+    /// <summary>
+    /// The sampled decode: decodes <paramref name="size"/> one row at a time and averages each
+    /// <paramref name="factor"/>×<paramref name="factor"/> block (the last row and column of blocks may be smaller)
+    /// as the rows arrive, so that only one full-width row and one row of block sums exist besides the result.
+    /// Null when the codec cannot decode row by row (Skia's PNG and GIF codecs cannot), so the caller decodes whole.
+    /// </summary>
+    private static (RgbaImage? Pixels, string? Problem)? DecodeAveraged(SKCodec codec, SKSizeI size, int factor)
+    {
+        int width = size.Width, height = size.Height;
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        if (codec.StartScanlineDecode(info) != SKCodecResult.Success) return null;
+
+        int outWidth = (width + factor - 1) / factor, outHeight = (height + factor - 1) / factor;
+        var result = new byte[(long)outWidth * outHeight * 4];
+        var row = new byte[(long)width * 4];
+        var sums = new long[(long)outWidth * 3];
+        int band = -1, bandRows = 0;
+
+        void Flush()
+        {
+            for (int bx = 0; bx < outWidth; bx++)
+            {
+                long count = (long)bandRows * (Math.Min(width, (bx + 1) * factor) - bx * factor);
+                long to = ((long)band * outWidth + bx) * 4;
+                for (int c = 0; c < 3; c++) result[to + c] = (byte)((sums[bx * 3 + c] + count / 2) / count);
+                result[to + 3] = 255;
+            }
+            Array.Clear(sums);
+            bandRows = 0;
+        }
+
+        var handle = GCHandle.Alloc(row, GCHandleType.Pinned);
+        try
+        {
+            IntPtr address = handle.AddrOfPinnedObject();
+            for (int line = 0; line < height; line++)
+            {
+                if (codec.GetScanlines(address, 1, info.RowBytes) != 1)
+                    return (null, DataProblem(SKCodecResult.IncompleteInput));
+                int y = codec.ScanlineOrder == SKCodecScanlineOrder.TopDown ? line : codec.GetOutputScanline(line);
+                if (y / factor != band)
+                {
+                    if (bandRows > 0) Flush();
+                    band = y / factor;
+                }
+                for (int x = 0, s = 0; x < width; x++, s += 4)
+                {
+                    int cell = x / factor * 3;
+                    sums[cell] += row[s];
+                    sums[cell + 1] += row[s + 1];
+                    sums[cell + 2] += row[s + 2];
+                }
+                bandRows++;
+            }
+            if (bandRows > 0) Flush();
+        }
+        finally
+        {
+            handle.Free();
+        }
+        return (new RgbaImage(result, outWidth, outHeight), null);
     }
 
     /// <summary>
@@ -203,7 +315,7 @@ public static class ImageDecoder
     {
         var source = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
         var target = new SKImageInfo(newWidth, newHeight, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        var resized = new byte[target.BytesSize];
+        var resized = new byte[target.BytesSize64];
         var sourceHandle = GCHandle.Alloc(rgba, GCHandleType.Pinned);
         var targetHandle = GCHandle.Alloc(resized, GCHandleType.Pinned);
         try

@@ -52,6 +52,11 @@ public sealed class ImageFileDataset : IImageDataset, IBadImageReport
             throw new DatasetException($"dataset.options.bad_images must be \"{ImageFileOptions.Skip}\" or \"{ImageFileOptions.Fail}\", got \"{options.BadImages}\".");
         if (options.DecodeSize < 0)
             throw new DatasetException($"dataset.options.decode_size must be 0 (full size) or a positive number of pixels, got {options.DecodeSize}.");
+        if (options.MaxImageSide < 1)
+            throw new DatasetException($"dataset.options.max_image_side must be a positive number of pixels, got {options.MaxImageSide}.");
+        if (options.MaxImageMegapixels is < 1 or > ImageLimits.HighestMaxMegapixels)
+            throw new DatasetException($"dataset.options.max_image_megapixels must lie in 1..{ImageLimits.HighestMaxMegapixels}, got {options.MaxImageMegapixels}.");
+        var limits = options.Limits();
 
         int total = splits.Sum(s => s.Files.Count);
         if (total == 0)
@@ -61,7 +66,7 @@ public sealed class ImageFileDataset : IImageDataset, IBadImageReport
         var paths = splits.SelectMany(s => s.Files).Select(f => f.Path).Distinct(StringComparer.Ordinal).ToArray();
         var reasons = new string?[paths.Length];
         Parallel.For(0, paths.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-            i => reasons[i] = ImageDecoder.Check(paths[i]));
+            i => reasons[i] = ImageDecoder.Check(paths[i], limits));
         var bad = paths.Zip(reasons).Where(p => p.Second is not null).Select(p => new BadImage(p.First, p.Second!)).ToList();
         var badPaths = bad.Select(b => b.Path).ToHashSet(StringComparer.Ordinal);
 
@@ -75,7 +80,7 @@ public sealed class ImageFileDataset : IImageDataset, IBadImageReport
 
         var built = splits
             .Select(spec => new DatasetSplit(spec.Name, spec.Role,
-                new ImageFileSource(spec.Files.Where(f => !badPaths.Contains(f.Path)), options.DecodeSize)))
+                new ImageFileSource(spec.Files.Where(f => !badPaths.Contains(f.Path)), options.DecodeSize, limits)))
             .ToList();
         var pretraining = pretrainingSplitNames
             .Select(name => built.FirstOrDefault(s => s.Name == name)

@@ -13,18 +13,22 @@ public sealed class ImageFileSource : IImageSource
 {
     private readonly LabeledFile[] _files;
 
-    public ImageFileSource(IEnumerable<LabeledFile> files, int decodeSize)
+    public ImageFileSource(IEnumerable<LabeledFile> files, int decodeSize, ImageLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentOutOfRangeException.ThrowIfNegative(decodeSize);
         _files = files.ToArray();
         DecodeSize = decodeSize;
+        Limits = limits ?? ImageLimits.Default;
     }
 
     public int Count => _files.Length;
 
     /// <summary>Short side the images are delivered at (0 = full size); see <see cref="ImageDecoder"/>.</summary>
     public int DecodeSize { get; }
+
+    /// <summary>The largest image read; a larger one is a DatasetException naming its size.</summary>
+    public ImageLimits Limits { get; }
 
     public IReadOnlyList<LabeledFile> Files => _files;
 
@@ -36,7 +40,7 @@ public sealed class ImageFileSource : IImageSource
     public ImageSample Read(int index)
     {
         var file = _files[CheckIndex(index)];
-        var image = ImageDecoder.Decode(file.Path, DecodeSize);
+        var image = ImageDecoder.Decode(file.Path, DecodeSize, Limits);
         return new ImageSample(image.Rgb, image.Width, image.Height, 3, file.Label);
     }
 

@@ -63,8 +63,15 @@ public static class CliApp
     private static bool IsExpected(Exception e) =>
         e is ConfigException or PluginException or DatasetException or TrainingDivergedException or InvalidOperationException or IOException;
 
-    /// <summary>The catalog of the environment's plugin folders: built-in, DATA/plugins (uploads), configured, --plugins.</summary>
-    public static PluginCatalog LoadCatalog(ParseResult parsed) => PluginCatalog.Load(Settings(parsed).PluginFolderPaths);
+    /// <summary>
+    /// The catalog of the environment's plugin folders: built-in, DATA/plugins (uploads), configured, --plugins.
+    /// Files the portal quarantined (their probe killed its process, see PluginQuarantine) are not loaded here either.
+    /// </summary>
+    public static PluginCatalog LoadCatalog(ParseResult parsed)
+    {
+        var settings = Settings(parsed);
+        return PluginCatalog.Load(settings.PluginFolderPaths, new PluginQuarantine(settings.DataDir).QuarantineReason);
+    }
 
     /// <summary>Config file + --set overrides (+ the objective's augmentation recipe where they set none) → a validated, assembled run with the plugins of the catalog.</summary>
     public static AssembledRun BuildRun(ParseResult parsed, string configPath, IEnumerable<string> overrides) =>

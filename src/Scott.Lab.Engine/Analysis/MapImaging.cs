@@ -10,7 +10,7 @@ public sealed record RgbPixels(byte[] Rgb, int Width, int Height)
     /// <summary>A width × height picture of one colour.</summary>
     public static RgbPixels Filled(int width, int height, byte value)
     {
-        var rgb = new byte[width * height * 3];
+        var rgb = new byte[(long)width * height * 3];
         Array.Fill(rgb, value);
         return new RgbPixels(rgb, width, height);
     }
@@ -23,31 +23,39 @@ public sealed record RgbPixels(byte[] Rgb, int Width, int Height)
 /// </summary>
 public static class MapImaging
 {
-    /// <summary>The largest side an input image may have (a decoded 8k × 8k RGBA bitmap is already 256 MB).</summary>
+    /// <summary>The largest side an input image may have by default (a decoded 8k × 8k RGBA bitmap is already 256 MB).</summary>
     public const int MaxInputSide = 8192;
+
+    /// <summary>The default limits of an input image: <see cref="MaxInputSide"/> pixels a side, 64 Mpx.</summary>
+    public static ImageLimits DefaultLimits { get; } = new(MaxInputSide, ImageLimits.DefaultMaxMegapixels);
 
     /// <summary>
     /// Decodes an encoded image (JPEG, PNG, GIF, BMP, WebP) into <paramref name="channels"/> channels (1: ITU-R 601
-    /// luma, 3: RGB). Throws a <see cref="DatasetException"/> naming <paramref name="what"/> when it cannot.
+    /// luma, 3: RGB). The size its header declares is checked against <paramref name="limits"/> (by default
+    /// <see cref="DefaultLimits"/>) before any pixel memory is allocated. Throws a <see cref="DatasetException"/>
+    /// naming <paramref name="what"/> (one line) when it cannot.
     /// </summary>
-    public static ImageSample Decode(byte[] bytes, int channels, string what)
+    public static ImageSample Decode(byte[] bytes, int channels, string what, ImageLimits? limits = null)
     {
         if (channels is not (1 or 3)) throw new ArgumentOutOfRangeException(nameof(channels), channels, "1 or 3 channels");
+        limits ??= DefaultLimits;
         using var stream = new SKMemoryStream(bytes);
         using var codec = SKCodec.Create(stream)
             ?? throw new DatasetException($"cannot read image {what}: not a decodable image (JPEG, PNG, GIF, BMP or WebP).");
-        if (codec.Info.Width > MaxInputSide || codec.Info.Height > MaxInputSide)
-            throw new DatasetException($"cannot read image {what}: {codec.Info.Width}x{codec.Info.Height} is larger than {MaxInputSide} px on a side; downscale it first.");
+        if (limits.Problem(codec.Info.Width, codec.Info.Height) is { } tooLarge)
+            throw new DatasetException($"cannot read image {what}: {tooLarge}; downscale it first.");
         var info = codec.Info.WithColorType(SKColorType.Rgba8888).WithAlphaType(SKAlphaType.Unpremul);
         using var bitmap = SKBitmap.Decode(codec, info)
             ?? throw new DatasetException($"cannot read image {what}: decoding failed.");
-        int w = bitmap.Width, h = bitmap.Height, rowBytes = bitmap.RowBytes;
+        int w = bitmap.Width, h = bitmap.Height;
+        long rowBytes = bitmap.RowBytes;
         var rgba = bitmap.GetPixelSpan();
-        var pixels = new byte[w * h * channels];
+        var pixels = new byte[(long)w * h * channels];
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
             {
-                int s = y * rowBytes + x * 4, o = (y * w + x) * channels;
+                int s = (int)(y * rowBytes + x * 4L); // an index into a span: within int by construction
+                long o = ((long)y * w + x) * channels;
                 if (channels == 1)
                     pixels[o] = (byte)Math.Round(0.299 * rgba[s] + 0.587 * rgba[s + 1] + 0.114 * rgba[s + 2]);
                 else
@@ -98,7 +106,7 @@ public static class MapImaging
     private static SKBitmap ToBitmap(RgbPixels picture)
     {
         int width = picture.Width, height = picture.Height;
-        var rgba = new byte[width * height * 4];
+        var rgba = new byte[(long)width * height * 4];
         for (int p = 0, q = 0; q < rgba.Length; p += 3, q += 4)
         {
             rgba[q] = picture.Rgb[p];

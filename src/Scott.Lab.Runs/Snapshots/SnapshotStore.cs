@@ -79,7 +79,15 @@ public sealed class SnapshotStore
         }
     }
 
-    public SnapshotRecord? Get(string token) => IsToken(token) ? _snapshots.FindById(token) : null;
+    /// <summary>
+    /// The snapshot whose token is exactly <paramref name="token"/>, or null. LiteDB compares strings with the
+    /// database's collation, which ignores case by default, so a lookup by id alone would also match the token with
+    /// its letters' case changed (about 111 bits of entropy instead of 128): the id found must equal the token ordinally.
+    /// </summary>
+    public SnapshotRecord? Get(string token) =>
+        IsToken(token) && _snapshots.FindById(token) is { } record && string.Equals(record.Id, token, StringComparison.Ordinal)
+            ? record
+            : null;
 
     /// <summary>Every snapshot, newest first (without loading their series).</summary>
     public IReadOnlyList<SnapshotRecord> List() => _snapshots.FindAll().OrderByDescending(s => s.CreatedUtc).ToList();
@@ -87,15 +95,16 @@ public sealed class SnapshotStore
     /// <summary>Deletes a snapshot and everything it froze; its link then answers 404. False when there was none.</summary>
     public bool Revoke(string token)
     {
-        if (!IsToken(token) || !_snapshots.Delete(token)) return false;
-        DeleteContent(token);
+        // Get matches the token case-sensitively; the delete then uses the stored id.
+        if (Get(token) is not { } record || !_snapshots.Delete(record.Id)) return false;
+        DeleteContent(record.Id);
         return true;
     }
 
     /// <summary>The frozen runs in the order they were shared, as a comparison reads them.</summary>
     public List<RunData> Load(SnapshotRecord snapshot)
     {
-        var series = _series.Find(s => s.Token == snapshot.Id).ToList();
+        var series = _series.Find(s => s.Token == snapshot.Id).Where(s => string.Equals(s.Token, snapshot.Id, StringComparison.Ordinal)).ToList();
         return snapshot.Runs.Select(run => new RunData
         {
             Run = run,
@@ -119,8 +128,11 @@ public sealed class SnapshotStore
 
     private void DeleteContent(string token)
     {
-        _series.DeleteMany(s => s.Token == token);
-        foreach (var file in _files.Find(f => f.Id.StartsWith(token + "/")).ToList()) _files.Delete(file.Id);
+        // The queries ignore case (LiteDB's collation); only what belongs to exactly this token is deleted.
+        foreach (var series in _series.Find(s => s.Token == token).Where(s => string.Equals(s.Token, token, StringComparison.Ordinal)).ToList())
+            _series.Delete(series.Id);
+        foreach (var file in _files.Find(f => f.Id.StartsWith(token + "/")).Where(f => f.Id.StartsWith(token + "/", StringComparison.Ordinal)).ToList())
+            _files.Delete(file.Id);
     }
 
     private static void CheckSize(BsonDocument document, string what, string fix)

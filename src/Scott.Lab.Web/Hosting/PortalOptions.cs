@@ -17,6 +17,21 @@ public sealed class PortalOptions
     /// <summary>Training sessions that may run at once on one device.</summary>
     public int MaxConcurrentRunsPerDevice { get; set; } = 1;
 
+    /// <summary>
+    /// How long a new plugin file's probe (<c>scott-lab plugins probe FILE</c>, in a child process) may take before
+    /// the file is quarantined as hanging, in seconds.
+    /// </summary>
+    public int PluginProbeTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>
+    /// Largest side, in pixels, of an image uploaded for the maps; checked from the image's header before it is
+    /// decoded. A larger upload is refused (400) with its size.
+    /// </summary>
+    public int MaxUploadImageSide { get; set; } = Scott.Lab.Engine.Analysis.MapImaging.MaxInputSide;
+
+    /// <summary>Largest image uploaded for the maps, in megapixels (width × height ÷ 1,000,000; at most 500).</summary>
+    public int MaxUploadImageMegapixels { get; set; } = Scott.Lab.Abstractions.Data.ImageLimits.DefaultMaxMegapixels;
+
     /// <summary>Largest plugin upload, in MB.</summary>
     public int MaxUploadMegabytes { get; set; } = 64;
 

@@ -29,6 +29,22 @@ public class MapImagingTests
     }
 
     [Fact]
+    public void A_decompression_bomb_is_refused_from_its_header_with_its_size()
+    {
+        // 60000×60000 declared in under 100 bytes: refused before any pixel memory exists (60000 > 8192 a side).
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<DatasetException>(() => MapImaging.Decode(Scott.Lab.Tests.Shared.BombPng.Create(), 3, "'bomb.png'"));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20);
+        Assert.Equal("cannot read image 'bomb.png': the image is 60000×60000 pixels (3600 Mpx), over the limit of 8192 pixels a side and 64 Mpx; downscale it first.", error.Message);
+
+        // Within the side limit but over the pixel count (checked in long arithmetic), and limits passed in.
+        error = Assert.Throws<DatasetException>(() => MapImaging.Decode(Scott.Lab.Tests.Shared.BombPng.Create(8192, 8000), 3, "x"));
+        Assert.Contains("8192×8000 pixels (65 Mpx), over the limit of 8192 pixels a side and 64 Mpx", error.Message);
+        error = Assert.Throws<DatasetException>(() => MapImaging.Decode(MapImaging.EncodePng(Gradient(7, 5)), 3, "x", new ImageLimits(6, 1)));
+        Assert.Contains("7×5 pixels", error.Message);
+    }
+
+    [Fact]
     public void Resize_gives_the_size_asked_and_keeps_a_uniform_colour()
     {
         var grey = RgbPixels.Filled(10, 10, 128);

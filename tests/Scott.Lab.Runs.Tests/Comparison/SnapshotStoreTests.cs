@@ -59,6 +59,33 @@ public sealed class SnapshotStoreTests : IDisposable
     }
 
     [Fact]
+    public void TokensMatchCaseSensitively()
+    {
+        // LiteDB's default collation ignores case: the same token with its letters' case changed must not open or
+        // revoke the snapshot (that would leave about 111 bits of the token's 128).
+        using var store = new RunStore(_dir);
+        var run = store.Create(new RunRecord { Name = "shared", Status = RunStatus.Completed });
+        store.AppendMetrics(run.Id, 1, new Dictionary<string, double> { ["loss"] = 1 });
+        var snapshots = new SnapshotStore(store);
+        var (runs, _) = ComparisonLoader.Load(store, [run.Id]);
+        var snapshot = snapshots.Create("t", new CompareView { Runs = [run.Id] }, runs, [new FrozenMap(run.Id, "test-1", "pca", [1, 2, 3])], []);
+        string token = snapshot.Id;
+        Assert.Contains(token, char.IsAsciiLetter); // base64url of 16 random bytes: a letter is all but certain
+        string swapped = new(token.Select(c => char.IsAsciiLetterUpper(c) ? char.ToLowerInvariant(c) : char.ToUpperInvariant(c)).ToArray());
+
+        Assert.True(SnapshotStore.IsToken(swapped));
+        Assert.Null(snapshots.Get(swapped));
+        Assert.False(snapshots.Revoke(swapped));
+
+        var kept = snapshots.Get(token)!;
+        Assert.Equal("t", kept.Title);
+        Assert.Single(snapshots.Load(kept).Single().Series);
+        Assert.Equal([1, 2, 3], snapshots.MapPng(kept, run.Id, "pca", "test-1"));
+        Assert.True(snapshots.Revoke(token));
+        Assert.Null(snapshots.Get(token));
+    }
+
+    [Fact]
     public void MetricColumnsReadOnlyThisRunInStepOrder()
     {
         using var store = new RunStore(_dir);

@@ -73,7 +73,9 @@ public sealed class PluginUploaderTests : IDisposable
         var dataset = plugins.Catalog.Resolve<IDatasetPlugin>(ExternalPlugin.Id, "dataset.id");
         using (var opened = dataset.Open(null))
             Assert.Equal(28 * 28, opened.PretrainingSplits[0].Images.Read(0).Pixels.Length);
-        Assert.Empty(FilesOutside(folder)); // staging cleaned up, nothing elsewhere
+        // Staging cleaned up; elsewhere only the probe record (the file was probed in a child process before it loaded).
+        Assert.Equal([plugins.Quarantine.FilePath], FilesOutside(folder));
+        Assert.True(plugins.Quarantine.Find(entry.Sha256)?.Passed);
         Assert.Equal(new[] { folder }, Directory.GetDirectories(plugins.UploadFolder));
     }
 

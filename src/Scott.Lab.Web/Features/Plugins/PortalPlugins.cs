@@ -18,6 +18,13 @@ public sealed record PluginChangeOnDisk(string Path, bool Removed)
 /// <summary>
 /// The portal's plugin catalog: the built-in plugins, DATA/plugins (where uploads go) and the configured folders.
 /// <see cref="Changed"/> fires when plugins appear, so that pages refresh.
+/// <para>
+/// Quarantine: a plugin file outside the built-in folder is loaded into the portal only after it was probed in a
+/// child process (<c>scott-lab plugins probe FILE</c>, <see cref="PluginProber"/>) that got to the end. A file whose
+/// probe exits, crashes or hangs is Quarantined, listed with the reason, and never loaded in-process. Probe results
+/// are kept by SHA-256 in DATA/plugin-probes.json (<see cref="PluginQuarantine"/>), so each file is probed once and a
+/// quarantined file stays out across restarts until it is replaced by different bytes.
+/// </para>
 /// </summary>
 public sealed class PortalPlugins
 {
@@ -26,18 +33,31 @@ public sealed class PortalPlugins
     private readonly Dictionary<string, (long Length, DateTime WriteTime, string Hash)> _stamps = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PluginChangeOnDisk> _pending = new(StringComparer.Ordinal);
 
-    public PortalPlugins(IOptions<PortalOptions> options, PortalPaths paths)
+    private readonly ILogger? _logger;
+
+    public PortalPlugins(IOptions<PortalOptions> options, PortalPaths paths, ILogger<PortalPlugins>? logger = null)
     {
+        _logger = logger;
         UploadFolder = paths.PluginsDir;
         Directory.CreateDirectory(UploadFolder);
         Environment = paths.Environment;
         Folders = Environment.PluginFolderPaths;
-        Catalog = PluginCatalog.Load(Folders);
+        Quarantine = new PluginQuarantine(paths.DataDir);
+        Prober = new PluginProber(
+            [ScottLabCli.DotnetHost(), ScottLabCli.Dll],
+            TimeSpan.FromSeconds(Math.Max(1, options.Value.PluginProbeTimeoutSeconds)));
+        Catalog = PluginCatalog.Load(Folders, Admit);
     }
 
     public PluginCatalog Catalog { get; }
     /// <summary>The host environment whose plugin folders these are (by kind: built-in, uploads, configured).</summary>
     public Scott.Lab.Engine.Hosting.LabEnvironment Environment { get; }
+
+    /// <summary>The probe results by SHA-256 (DATA/plugin-probes.json).</summary>
+    public PluginQuarantine Quarantine { get; }
+
+    /// <summary>Runs <c>scott-lab plugins probe FILE</c> in a child process.</summary>
+    public PluginProber Prober { get; }
     public IReadOnlyList<string> Folders { get; }
     /// <summary>DATA/plugins: uploaded plugins are unpacked here, one subfolder each.</summary>
     public string UploadFolder { get; }
@@ -117,6 +137,27 @@ public sealed class PortalPlugins
         {
             return stamp.Hash ?? loadedHash; // locked or half-written: the next watcher event looks again
         }
+    }
+
+    /// <summary>
+    /// The catalog's admission: built-in plugins load (they ship with the portal); any other file loads only when a
+    /// probe of these exact bytes passed, and is probed first when none was made.
+    /// </summary>
+    private string? Admit(string path, string sha256)
+    {
+        if (Environment.FoldersOf(Scott.Lab.Engine.Hosting.PluginFolderKind.BuiltIn).Any(folder => IsUnder(path, folder))) return null;
+        if (Quarantine.Find(sha256) is { } known) return known.Passed ? null : known.Reason;
+        _logger?.LogInformation("Probing new plugin file {Path} in a child process before loading it.", path);
+        var result = Prober.Probe(path);
+        if (result.Conclusive) Quarantine.Record(new PluginProbeRecord(sha256, path, result.Passed, result.Reason, DateTime.UtcNow));
+        if (!result.Passed) _logger?.LogError("Plugin file {Path} is quarantined: {Reason}", path, result.Reason);
+        return result.Passed ? null : result.Reason;
+    }
+
+    private static bool IsUnder(string path, string folder)
+    {
+        string full = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        return Path.GetFullPath(path).StartsWith(full, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
     }
 
     /// <summary>Stamps a newly catalogued file with the hash it was loaded with.</summary>
