@@ -35,7 +35,7 @@ public sealed class PortalOptions
     /// <summary>Largest plugin upload, in MB.</summary>
     public int MaxUploadMegabytes { get; set; } = 64;
 
-    /// <summary>Largest JSON body the API reads (a run spec), in KB; a larger one is refused with 413.</summary>
+    /// <summary>Largest JSON body the API reads (a run spec), in KB; a larger one is refused with 400 and the limit.</summary>
     public int MaxJsonBodyKilobytes { get; set; } = 1024;
 
     /// <summary>

@@ -37,20 +37,20 @@ public sealed class InputLimitTests : IDisposable
     }
 
     [Fact]
-    public async Task AnOversizedBodyIs413WithTheLimitAndItsSetting()
+    public async Task AnOversizedBodyIs400WithTheLimitAndItsSetting()
     {
         var client = _host.CreateClient();
         var response = await client.PostAsync("/api/runs", Specs.Json(Specs.Tiny("name=" + new string('n', 2 << 20)))); // 2 MB (the 10 MB gave a 500)
 
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        Assert.Contains("larger than 1024 KB (the setting ScottLab:MaxJsonBodyKilobytes)", (await response.Content.ReadFromJsonAsync<JsonObject>())!["error"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("larger than 1024 KB (the setting ScottLab:MaxJsonBodyKilobytes)", (await response.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!["spec"]![0]!.GetValue<string>());
         Assert.Empty(_host.Store.List());
 
         using var small = new PortalHost(PortalHost.NewDataDir(), settings: new Dictionary<string, string?> { ["ScottLab:MaxJsonBodyKilobytes"] = "4" });
         var chunked = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(Specs.Tiny("name=" + new string('n', 8000)).ToJsonString())));
         chunked.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         var refused = await small.CreateClient().PostAsync("/api/runs", chunked);
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains("larger than 4 KB", await refused.Content.ReadAsStringAsync());
     }
 

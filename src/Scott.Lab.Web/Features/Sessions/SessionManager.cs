@@ -536,14 +536,14 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     /// </summary>
     private Process StartScottLab(IReadOnlyList<string> args, string log, string what)
     {
-        string dll = Path.Combine(AppContext.BaseDirectory, "scott-lab.dll");
+        string dll = ScottLabCli.Dll;
         if (!File.Exists(dll))
             throw new InvalidOperationException($"{dll} not found: the portal starts workers with the CLI built beside it. Build src/Scott.Lab.Web (it references src/Scott.Lab.Cli).");
         File.AppendAllText(log, $"--- {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z portal: starting {what}{Environment.NewLine}");
         ProcessStartInfo info;
         if (OperatingSystem.IsWindows())
         {
-            info = new ProcessStartInfo(DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true };
+            info = new ProcessStartInfo(ScottLabCli.DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true };
             info.ArgumentList.Add(dll);
         }
         else
@@ -552,7 +552,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
                                   "if command -v setsid >/dev/null 2>&1; then exec setsid \"$@\" >>\"$log\" 2>&1 </dev/null; " +
                                   "else exec \"$@\" >>\"$log\" 2>&1 </dev/null; fi";
             info = new ProcessStartInfo("/bin/sh");
-            foreach (var a in new[] { "-c", script, "scott-lab", log, DotnetHost(), dll }) info.ArgumentList.Add(a);
+            foreach (var a in new[] { "-c", script, "scott-lab", log, ScottLabCli.DotnetHost(), dll }) info.ArgumentList.Add(a);
         }
         foreach (var a in args) info.ArgumentList.Add(a);
         info.UseShellExecute = false;
@@ -572,20 +572,6 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-    }
-
-    /// <summary>The <c>dotnet</c> that runs this portal (so workers use the same runtime).</summary>
-    private static string DotnetHost()
-    {
-        string? self = Environment.ProcessPath;
-        if (self is not null && Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase)) return self;
-        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)) return host;
-        if (Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } root)
-        {
-            string candidate = Path.Combine(root, OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet");
-            if (File.Exists(candidate)) return candidate;
-        }
-        return "dotnet";
     }
 
     private async Task WatchAsync(Worker worker)
@@ -748,31 +734,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     };
 
     /// <summary>True while the process exists and is not a zombie.</summary>
-    public static bool IsAlive(int pid)
-    {
-        if (OperatingSystem.IsLinux())
-        {
-            try
-            {
-                string stat = File.ReadAllText($"/proc/{pid}/stat");
-                int close = stat.LastIndexOf(')');
-                return close > 0 && close + 2 < stat.Length && stat[close + 2] is not ('Z' or 'X');
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return false;
-            }
-        }
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
+    public static bool IsAlive(int pid) => WorkerIdentity.ProcessIsAlive(pid);
 
     /// <summary>Is <paramref name="pid"/> the worker of this run (not another process that got its pid)?</summary>
     public static bool IsWorkerOf(int pid, string runId)

@@ -1,4 +1,4 @@
-namespace Scott.Lab.Web.Features.Plugins;
+namespace Scott.Lab.Web.Hosting;
 
 /// <summary>
 /// The CLI the portal runs child processes with: <c>dotnet scott-lab.dll</c> beside the portal, on the runtime that
