@@ -110,8 +110,12 @@ public static class ModelInterop
     /// unexpected and misshapen key at once (an <see cref="InteropException"/>); only when all fit are they copied.
     /// An encoder imported without a target encoder also becomes the target (EMA objectives).
     /// </summary>
-    public static ImportResult Import(ObjectiveModule objective, IReadOnlyList<KeyValuePair<string, Tensor>> file, ReferenceModelArgs args)
+    /// <param name="referenceArgs">The run's reference arguments; only asked for when the file uses the reference's names
+    /// (so a model the reference cannot express still imports a file in this project's names).</param>
+    public static ImportResult Import(ObjectiveModule objective, IReadOnlyList<KeyValuePair<string, Tensor>> file, Func<ReferenceModelArgs> referenceArgs)
     {
+        ReferenceModelArgs? known = null;
+        ReferenceModelArgs Args() => known ??= referenceArgs();
         var plan = new List<(string Part, Dictionary<string, Tensor> Own, IReadOnlyList<LayoutEntry> Expected, KeyNames Names, string Prefix)>();
         var keys = file.Select(kv => kv.Key).ToList();
         var problems = new List<string>();
@@ -122,15 +126,15 @@ public static class ModelInterop
         }
         else if (keys.Any(k => k.StartsWith("encoder.", StringComparison.Ordinal)))
         {
-            plan.Add(("encoder", Own(objective.Encoder, ""), ReferenceLayout.Encoder(args), KeyNames.Reference, "encoder."));
+            plan.Add(("encoder", Own(objective.Encoder, ""), ReferenceLayout.Encoder(Args()), KeyNames.Reference, "encoder."));
             if (keys.Any(k => k.StartsWith("target_encoder.", StringComparison.Ordinal)))
             {
-                if (Target(objective) is { } target) plan.Add(("target", Own(target, ""), ReferenceLayout.Encoder(args), KeyNames.Reference, "target_encoder."));
+                if (Target(objective) is { } target) plan.Add(("target", Own(target, ""), ReferenceLayout.Encoder(Args()), KeyNames.Reference, "target_encoder."));
                 else problems.Add($"target_encoder.*: objective {objective.GetType().Name} keeps no target encoder");
             }
             if (keys.Any(k => k.StartsWith("predictor.", StringComparison.Ordinal)))
             {
-                if (PredictorParameters(objective) is { } predictor) plan.Add(("predictor", predictor, ReferenceLayout.Predictor(args), KeyNames.Reference, "predictor."));
+                if (PredictorParameters(objective) is { } predictor) plan.Add(("predictor", predictor, ReferenceLayout.Predictor(Args()), KeyNames.Reference, "predictor."));
                 else problems.Add($"predictor.*: objective {objective.GetType().Name} has no MIM-JEPA predictor");
             }
         }
@@ -138,7 +142,7 @@ public static class ModelInterop
         {
             bool own = !keys.Any(k => k.StartsWith("transformer.", StringComparison.Ordinal)) && keys.Any(k => k.StartsWith("blocks.", StringComparison.Ordinal) || k == "mask_token");
             var encoder = own ? objective.Encoder.state_dict() : Own(objective.Encoder, "");
-            plan.Add(("encoder", encoder, own ? OwnLayout(objective.Encoder.state_dict()) : ReferenceLayout.Encoder(args), own ? KeyNames.Own : KeyNames.Reference, ""));
+            plan.Add(("encoder", encoder, own ? OwnLayout(objective.Encoder.state_dict()) : ReferenceLayout.Encoder(Args()), own ? KeyNames.Own : KeyNames.Reference, ""));
         }
 
         var byName = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -156,7 +160,8 @@ public static class ModelInterop
                 if (!t.shape.SequenceEqual(entry.Shape)) { misshapen.Add($"{key} is [{Dims(t.shape)}], expected [{Dims(entry.Shape)}]"); continue; }
                 if (entry.Kind == LayoutKind.FixedPositionEmbedding)
                 {
-                    using var fixedTable = ReferenceLayout.PositionEmbedding(args, (int)(entry.Shape[0] - args.Tokens));
+                    var a = Args();
+                    using var fixedTable = ReferenceLayout.PositionEmbedding(a, (int)(entry.Shape[0] - a.Tokens));
                     double diff = (t - fixedTable).abs().max().item<float>();
                     if (!(diff <= PositionTolerance))
                         problems.Add($"{key} differs from the fixed 2D sin-cos position embedding (zero rows for registers) by up to {diff:G3}; this project's position embedding is fixed, so a learned or differently built one cannot be imported");
@@ -168,7 +173,7 @@ public static class ModelInterop
         if (unexpected.Count > 0) problems.Add($"unexpected {unexpected.Count}: {string.Join(", ", unexpected)}");
         if (misshapen.Count > 0) problems.Add($"misshapen {misshapen.Count}: {string.Join("; ", misshapen)}");
         if (problems.Count > 0)
-            throw new InteropException($"the weights do not fit the model ({Describe(args)}): {string.Join(". ", problems)}. Nothing was loaded; " +
+            throw new InteropException($"the weights do not fit the model ({(known is null ? "this project's names" : Describe(known))}): {string.Join(". ", problems)}. Nothing was loaded; " +
                                        "check that the sidecar or --config describes the model these weights come from.");
 
         int copied = 0;

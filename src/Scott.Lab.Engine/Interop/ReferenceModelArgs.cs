@@ -50,7 +50,7 @@ public sealed record ReferenceModelArgs(
                 if (differences.Count > 0)
                     throw new InteropException(
                         $"the reference cannot express this SCOTT tokenizer ({string.Join(", ", differences)}): its tokenizer is always " +
-                        $"{ScottStages} stages of {ScottKernel}x{ScottKernel} convs with {ScottHidden} hidden channels. Export with --names own to keep this project's names.");
+                        $"{ScottStages} stages of {ScottKernel}x{ScottKernel} convs with {ScottHidden} hidden channels. Only this project's own names (export --names own) carry such a model.");
                 name = "scott";
                 patch = 16;
                 break;
@@ -59,7 +59,7 @@ public sealed record ReferenceModelArgs(
                 patch = Int(options, "patch_size", 16);
                 break;
             default:
-                throw new InteropException($"the reference has no counterpart of tokenizer '{tokenizer}' (it knows scott and the plain ViT patch embedding). Export with --names own to keep this project's names.");
+                throw new InteropException($"the reference has no counterpart of tokenizer '{tokenizer}' (it knows scott and the plain ViT patch embedding). Only this project's own names (export --names own) carry such a model.");
         }
         if (imageSize % patch != 0)
             throw new InteropException($"image size {imageSize} is not a multiple of the reference's patch size {patch}.");
