@@ -33,9 +33,8 @@ public sealed record ReferenceModelArgs(
         var model = resolved["model"] as JsonObject ?? throw new InteropException("the run's spec has no model section.");
         string tokenizer = resolved["tokenizer"]?["id"]?.ToString() ?? "";
         var options = resolved["tokenizer"]?["options"] as JsonObject ?? [];
-        int Int(JsonObject o, string key, int fallback) => o[key] is JsonValue v && v.TryGetValue(out long l) ? (int)l
-            : o[key] is JsonValue d && d.TryGetValue(out double x) ? (int)x : fallback;
-        double Num(JsonObject o, string key) => o[key] is JsonValue v && v.TryGetValue(out double d) ? d : 0;
+        int Int(JsonObject o, string key, int fallback) => TryNumber(o[key], out double x) ? (int)x : fallback;
+        double Num(JsonObject o, string key) => TryNumber(o[key], out double x) ? x : 0;
         int imageSize = Int(model, "image_size", 224), width = Int(model, "width", 384);
         string name;
         int patch;
@@ -74,7 +73,15 @@ public sealed record ReferenceModelArgs(
     {
         var fromObjective = resolved["objective"]?["options"]?["predictor_depth"];
         var node = fromObjective ?? model["predictor_depth"];
-        return node is JsonValue v && v.TryGetValue(out long l) ? (int)l : 3;
+        return TryNumber(node, out double x) ? (int)x : 3;
+    }
+
+    /// <summary>A JSON number however it was made (parsed, or created from an int, long or double).</summary>
+    private static bool TryNumber(JsonNode? node, out double value)
+    {
+        value = 0;
+        return node is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number &&
+               double.TryParse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out value);
     }
 
     /// <summary>The sidecar's <c>model</c> object.</summary>
@@ -102,8 +109,7 @@ public sealed record ReferenceModelArgs(
         var problems = new List<string>();
         int Int(string key, int? fallback = null)
         {
-            if (o[key] is JsonValue v && v.TryGetValue(out long l) && l >= 0 && l <= int.MaxValue) return (int)l;
-            if (o[key] is JsonValue d && d.TryGetValue(out double x) && x == Math.Floor(x) && x >= 0) return (int)x;
+            if (TryNumber(o[key], out double x) && x == Math.Floor(x) && x >= 0 && x <= int.MaxValue) return (int)x;
             if (o[key] is null && fallback is { } f) return f;
             problems.Add(o[key] is null ? $"{key} is missing" : $"{key} must be a non-negative integer, got {o[key]!.ToJsonString()}");
             return 0;
@@ -111,7 +117,7 @@ public sealed record ReferenceModelArgs(
         double Num(string key, double fallback)
         {
             if (o[key] is null) return fallback;
-            if (o[key] is JsonValue v && v.TryGetValue(out double d)) return d;
+            if (TryNumber(o[key], out double d)) return d;
             problems.Add($"{key} must be a number, got {o[key]!.ToJsonString()}");
             return fallback;
         }
