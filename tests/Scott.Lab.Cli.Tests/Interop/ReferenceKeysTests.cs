@@ -84,7 +84,6 @@ public class ReferenceKeysTests
             long parameters = encoder.Where(kv => kv.Key != "transformer.pos_embed").Sum(kv => kv.Value.numel());
             Assert.InRange(parameters, 21_000_000, 23_000_000);
             AssertSame(sections[1], ModelInterop.Export(objective, ExportPart.Predictor, KeyNames.Reference, args));
-            AssertSame(sections[0], ModelInterop.Export(objective, ExportPart.Target, KeyNames.Reference, args));
             foreach (var (_, t) in encoder) t.Dispose();
         }
     }
