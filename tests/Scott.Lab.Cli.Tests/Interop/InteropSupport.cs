@@ -118,6 +118,8 @@ public static class InteropSupport
     /// </summary>
     public static (string[] Pngs, string Raw) GreyImages(string folder, int count, int size = 64)
     {
+        // SkiaSharp's native library becomes loadable once scott-lab has loaded its plugin catalog (as training does).
+        _ = TrainedScottRun;
         Directory.CreateDirectory(folder);
         var pngs = new string[count];
         var raw = new byte[count * size * size];

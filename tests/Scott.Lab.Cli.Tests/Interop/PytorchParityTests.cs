@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Scott.Lab.Runs;
+using static Scott.Lab.Cli.Tests.Interop.InteropSupport;
+
+namespace Scott.Lab.Cli.Tests.Interop;
+
+/// <summary>
+/// Parity with PyTorch: reference_forward.py is a forward of the SCOTT encoder written from METHOD.md in plain
+/// PyTorch, reading weights by the reference's key names. It loads what export writes, and writes what import reads;
+/// the tokens must agree to float32 tolerance (max |diff| ≤ 1e-4 after the final LayerNorm) on 64x64 images.
+/// </summary>
+public class PytorchParityTests
+{
+    private const double Tolerance = 1e-4;
+
+    private static double MaxDiff(string output)
+    {
+        var line = output.Split('\n').Single(l => l.StartsWith("maxdiff=", StringComparison.Ordinal));
+        return double.Parse(line["maxdiff=".Length..], CultureInfo.InvariantCulture);
+    }
+
+    [PythonTorchFact]
+    public void BothExportFormatsLoadInPyTorch()
+    {
+        string data = CliRunner.TempDir(), work = CliRunner.TempDir();
+        string st = Path.Combine(work, "encoder.safetensors"), pt = Path.Combine(work, "encoder.pt");
+        Ok(data, "export", "--run", TrainedScottRun, "--out", st);
+        Ok(data, "export", "--run", TrainedScottRun, "--format", "pytorch", "--out", pt);
+        var output = PythonTorch.RunScript("check", st, pt);
+        var expected = JsonNode.Parse(File.ReadAllText(st + ".json"))!["tensors"]!.AsArray()
+            .ToDictionary(t => t!["key"]!.GetValue<string>(), t => t!["shape"]!.AsArray().Select(s => s!.GetValue<long>()).ToArray());
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var loaded = JsonNode.Parse(line[(line.IndexOf(' ') + 1)..])!.AsObject();
+            Assert.Equal(expected.Keys.Order(), loaded.Select(kv => kv.Key).Order());
+            foreach (var (key, value) in loaded)
+            {
+                Assert.Equal(expected[key], value![0]!.AsArray().Select(s => s!.GetValue<long>()).ToArray());
+                Assert.Equal("torch.float32", value[1]!.GetValue<string>());
+            }
+        }
+    }
+
+    [PythonTorchFact]
+    public void ExportedWeightsGiveEmbedsTokensInPyTorch()
+    {
+        string data = CliRunner.TempDir(), work = CliRunner.TempDir();
+        var (pngs, raw) = GreyImages(Path.Combine(work, "img"), 3);
+        foreach (var format in new[] { "safetensors", "pytorch" })
+        {
+            string file = Path.Combine(work, format == "pytorch" ? "encoder.pt" : "encoder.safetensors");
+            Ok(data, "export", "--run", TrainedScottRun, "--format", format, "--out", file);
+            string emb = Path.Combine(work, "emb");
+            Ok(data, "embed", "--run", TrainedScottRun, "--images", string.Join(",", pngs), "--tokens", "--out", emb);
+            var output = PythonTorch.RunScript("forward", file, file + ".json", raw, Path.Combine(emb, "embeddings.safetensors"));
+            Assert.Contains("shape [3, 16, 32] [3, 16, 32]", output);
+            double diff = MaxDiff(output);
+            Assert.True(diff <= Tolerance, $"{format}: PyTorch tokens differ from embed's by {diff}");
+        }
+    }
+
+    [PythonTorchFact]
+    public void WeightsMadeInPyTorchImportAndGiveItsTokens()
+    {
+        string data = CliRunner.TempDir(), work = CliRunner.TempDir();
+        var (pngs, raw) = GreyImages(Path.Combine(work, "img"), 3);
+        // A sidecar as a PyTorch user writes it: get_model's arguments, and the normalisation of the dataset used here.
+        string exported = Path.Combine(work, "e.safetensors");
+        Ok(data, "export", "--run", TrainedScottRun, "--out", exported);
+        var normalize = JsonNode.Parse(File.ReadAllText(exported + ".json"))!["preprocessing"]!["normalize"]!.DeepClone();
+        string sidecar = Path.Combine(work, "model.json");
+        File.WriteAllText(sidecar, new JsonObject
+        {
+            ["model"] = new JsonObject
+            {
+                ["model_name"] = "scott", ["img_size"] = 64, ["patch_size"] = 16, ["in_channels"] = 1, ["embed_dim"] = 32,
+                ["depth"] = 2, ["num_heads"] = 2, ["mlp_ratio"] = 4.0, ["num_register_tokens"] = 0, ["ffn_layer"] = "swiglu",
+            },
+            ["preprocessing"] = new JsonObject { ["normalize"] = normalize },
+        }.ToJsonString());
+        string weights = Path.Combine(work, "torch.pt"), tokensFile = Path.Combine(work, "tokens.f32");
+        PythonTorch.RunScript("make", weights, sidecar, raw, tokensFile);
+
+        // The sidecar's model replaces the config's (SCOTT with registers and an MLP) for a SwiGLU SCOTT without registers.
+        var record = ImportedRun(data, Ok(data, "import", "--weights", weights, "--sidecar", sidecar, "--config", WriteConfig(ScottConfig)));
+        Assert.Equal(RunStatus.Imported, record.Status);
+        Assert.Contains("ffn: swiglu", record.SpecYaml);
+        Assert.Contains("registers: 0", record.SpecYaml);
+        string emb = Path.Combine(work, "emb");
+        Ok(data, "embed", "--run", record.Directory, "--images", string.Join(",", pngs), "--tokens", "--out", emb);
+        var ours = Read(Path.Combine(emb, "embeddings.safetensors"))["tokens"];
+        var bytes = File.ReadAllBytes(tokensFile);
+        var theirs = new float[bytes.Length / 4];
+        Buffer.BlockCopy(bytes, 0, theirs, 0, bytes.Length);
+        Assert.Equal(3 * 16 * 32, theirs.Length);
+        var flat = ours.contiguous().data<float>().ToArray();
+        double diff = flat.Zip(theirs).Max(p => Math.Abs(p.First - p.Second));
+        Assert.True(diff <= Tolerance, $"imported weights give tokens {diff} away from PyTorch's");
+        Assert.True(theirs.Select(Math.Abs).Max() > 0.1, "the PyTorch tokens are not trivial");
+    }
+}
