@@ -70,7 +70,7 @@ public static class ExportCommand
                 };
                 var sidecar = InteropSidecar.Build(args, which, keyNames, fileFormat, assembled.Resolved, preprocessing, source, tensors);
                 string sidecarFile = InteropSidecar.PathFor(outFile);
-                File.WriteAllText(sidecarFile, sidecar.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                File.WriteAllText(sidecarFile, sidecar.ToJsonString(InteropSidecar.JsonOptions));
                 long count = tensors.Sum(t => t.Value.numel());
                 stdout.WriteLine($"exported {which.ToString().ToLowerInvariant()} of {used} ({tensors.Count} tensors, {count:N0} values, " +
                                  $"{(keyNames == KeyNames.Reference ? "reference" : "scott-lab")} names) to {outFile}");

@@ -12,7 +12,7 @@ using Scott.Lab.Runs;
 namespace Scott.Lab.Cli.Commands;
 
 /// <summary>
-/// <c>scott-lab import --weights FILE [--config YAML | --sidecar JSON] [--name N]</c>: a run in the store with the
+/// <c>scott-lab import --weights FILE [--config YAML | --sidecar JSON] [--name N] [--set key=value]...</c>: a run in the store with the
 /// status <i>imported</i>, its spec and plugins, and a checkpoint holding the encoder (see <see cref="WeightsImporter"/>).
 /// </summary>
 public static class ImportCommand
@@ -23,13 +23,14 @@ public static class ImportCommand
         var config = new Option<string?>("--config") { Description = "A run config (YAML) describing the model, dataset and objective." };
         var sidecar = new Option<string?>("--sidecar") { Description = "The JSON written by `export` (its spec, or its get_model arguments with --config). Default: FILE.json when it exists." };
         var name = new Option<string?>("--name") { Description = "Name of the new run (default: the weights file's name)." };
+        var set = new Option<string[]>("--set") { Description = "Override a key of the config: --set dataset.id=flowers102 (repeatable).", AllowMultipleArgumentsPerToken = false };
         var command = new Command("import", "Import encoder weights (e.g. from the reference PyTorch code) as a run with status imported.")
-            { weights, config, sidecar, name };
+            { weights, config, sidecar, name, set };
         command.SetAction(parsed =>
         {
             string file = Path.GetFullPath(parsed.GetValue(weights)!);
             var settings = CliApp.Settings(parsed);
-            var request = new ImportRequest(file, parsed.GetValue(config), parsed.GetValue(sidecar), parsed.GetValue(name));
+            var request = new ImportRequest(file, parsed.GetValue(config), parsed.GetValue(sidecar), parsed.GetValue(name), parsed.GetValue(set) ?? []);
             var imported = WeightsImporter.Import(request, CliApp.LoadCatalog(parsed), settings.DataDir, RunInfo.GitCommit(), RunInfo.Libraries());
             foreach (var note in imported.Notes) stderr.WriteLine($"import: {note}");
             stdout.WriteLine($"imported {file} as run {imported.Run.Id} ({imported.Run.Name}): {imported.Tensors} tensors into the {string.Join(" + ", imported.Parts)}");
@@ -41,7 +42,7 @@ public static class ImportCommand
 }
 
 /// <summary>What to import: the weights, and where the model's configuration comes from.</summary>
-public sealed record ImportRequest(string WeightsFile, string? ConfigFile, string? SidecarFile, string? Name);
+public sealed record ImportRequest(string WeightsFile, string? ConfigFile, string? SidecarFile, string? Name, IReadOnlyList<string>? Overrides = null);
 
 /// <summary>An imported run.</summary>
 public sealed record ImportedRun(RunRecord Run, string Checkpoint, IReadOnlyList<string> Parts, IReadOnlyList<string> Notes, int Tensors);
@@ -98,7 +99,7 @@ public static class WeightsImporter
                 ["notes"] = new JsonArray(result.Notes.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray()),
                 ["imported_utc"] = DateTime.UtcNow.ToString("O"),
             };
-            File.WriteAllText(Path.Combine(temp, "import.json"), provenance.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(Path.Combine(temp, "import.json"), provenance.ToJsonString(InteropSidecar.JsonOptions));
             Directory.Move(temp, final);
             string finalCheckpoint = Path.Combine(final, "checkpoints", Path.GetFileName(checkpoint));
 
@@ -159,13 +160,15 @@ public static class WeightsImporter
         }
         if (request.ConfigFile is not null)
         {
-            var tree = ConfigLoader.LoadTree(request.ConfigFile);
+            var tree = ConfigLoader.LoadTree(request.ConfigFile, request.Overrides);
             args?.ApplyTo(tree);
             return (tree, args, Path.GetFullPath(request.ConfigFile) + (sidecar is null ? "" : $" with the model of {Path.GetFullPath(sidecar)}"));
         }
         if (spec is null)
             throw new ConfigException($"--sidecar: {sidecar} has the model's get_model arguments but no 'spec' (dataset, objective); add --config a run config (YAML) for those.");
-        return ((JsonObject)spec.DeepClone(), args, Path.GetFullPath(sidecar!));
+        var fromSpec = (JsonObject)spec.DeepClone();
+        foreach (var assignment in request.Overrides ?? []) ConfigLoader.ApplyOverride(fromSpec, assignment);
+        return (fromSpec, args, Path.GetFullPath(sidecar!));
     }
 
     private static string Sha256(string file)

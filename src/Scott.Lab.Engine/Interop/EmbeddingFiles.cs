@@ -75,7 +75,7 @@ public static class EmbeddingFiles
             [TensorsName] = "pooled embeddings, tab-separated, one row per image, no header (TensorBoard projector tensors)",
         };
         string infoFile = Path.Combine(folder, InfoName);
-        File.WriteAllText(infoFile, described.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(infoFile, described.ToJsonString(InteropSidecar.JsonOptions));
         return [weights, metadataFile, tensorsFile, infoFile];
     }
 

@@ -13,6 +13,13 @@ public static class InteropSidecar
     /// <summary>LayerNorm epsilon of the features (F.layer_norm's default, as in PyTorch).</summary>
     public const double LayerNormEps = 1e-5;
 
+    /// <summary>Indented, and readable: '+' and non-ASCII stay as they are (these files are read by people and by Python).</summary>
+    public static readonly System.Text.Json.JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     /// <summary>The sidecar path of an export: the file name with <c>.json</c> appended.</summary>
     public static string PathFor(string weightsFile) => weightsFile + ".json";
 
