@@ -5,7 +5,6 @@ using Scott.Lab.Engine.Analysis;
 using Scott.Lab.Engine.Config;
 using Scott.Lab.Engine.Evaluation;
 using Scott.Lab.Engine.Interop;
-using Scott.Lab.Engine.Runs;
 using Scott.Lab.Engine.Training;
 
 namespace Scott.Lab.Cli.Commands;

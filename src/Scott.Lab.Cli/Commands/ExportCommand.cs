@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Scott.Lab.Cli.Recording;
 using Scott.Lab.Engine.Config;
 using Scott.Lab.Engine.Interop;
-using Scott.Lab.Engine.Runs;
 using Scott.Lab.Engine.Training;
 
 namespace Scott.Lab.Cli.Commands;
