@@ -52,14 +52,10 @@ public static class EmbedCommand
             List<EmbeddedImage> described;
             if (splitName is not null)
             {
-                var chosen = FindSplit(dataset, splitName);
-                int n = Math.Min(chosen.Images.Count, parsed.GetValue(limit) ?? int.MaxValue);
-                source = n == chosen.Images.Count ? chosen.Images : new SubsetSource(chosen.Images, Enumerable.Range(0, n).ToList());
-                described = Enumerable.Range(0, n).Select(i =>
-                {
-                    int label = chosen.Images.LabelAt(i);
-                    return new EmbeddedImage($"{chosen.Name}-{i}", label, label >= 0 && label < dataset.ClassNames.Count ? dataset.ClassNames[label] : null);
-                }).ToList();
+                DatasetSplit chosen;
+                try { chosen = EmbeddingFiles.FindSplit(dataset, splitName); }
+                catch (ArgumentException e) { throw new ConfigException($"--split: {e.Message}"); }
+                (source, described) = EmbeddingFiles.Take(dataset, chosen, parsed.GetValue(limit));
             }
             else
             {
@@ -95,15 +91,6 @@ public static class EmbedCommand
             return 0;
         });
         return command;
-    }
-
-    /// <summary>train / val / test by role, else a split by name.</summary>
-    internal static DatasetSplit FindSplit(IImageDataset dataset, string name)
-    {
-        SplitRole? role = name switch { "train" => SplitRole.Train, "val" or "validation" => SplitRole.Validation, "test" => SplitRole.Test, _ => null };
-        return dataset.Splits.FirstOrDefault(s => s.Name == name)
-               ?? (role is { } r ? dataset.Splits.FirstOrDefault(s => s.Role == r) : null)
-               ?? throw new ConfigException($"--split: the dataset has no '{name}' split; it has {string.Join(", ", dataset.Splits.Select(s => $"{s.Name} ({s.Role.ToString().ToLowerInvariant()})"))}.");
     }
 
     private static ImageSample Decode(string path, int channels)

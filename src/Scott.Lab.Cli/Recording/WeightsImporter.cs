@@ -22,7 +22,9 @@ public sealed record ImportedRun(RunRecord Run, string Checkpoint, IReadOnlyList
 /// </summary>
 public static class WeightsImporter
 {
-    public static ImportedRun Import(ImportRequest request, PluginCatalog catalog, string dataDir, string? gitCommit, IReadOnlyDictionary<string, string> libraries)
+    /// <param name="store">The store to add the run to (the portal's); null opens the one in <paramref name="dataDir"/> at the end.</param>
+    public static ImportedRun Import(ImportRequest request, PluginCatalog catalog, string dataDir, string? gitCommit, IReadOnlyDictionary<string, string> libraries,
+        RunStore? store = null)
     {
         string file = request.WeightsFile;
         if (!File.Exists(file)) throw new ConfigException($"--weights: {file} not found.");
@@ -90,9 +92,10 @@ public static class WeightsImporter
             };
             try
             {
-                using var store = new RunStore(dataDir);
-                store.Create(record);
-                store.AddArtifact(new ArtifactRecord { RunId = id, Kind = "checkpoint", Path = finalCheckpoint, Step = 0,
+                using var opened = store is null ? new RunStore(dataDir) : null;
+                var target = store ?? opened!;
+                target.Create(record);
+                target.AddArtifact(new ArtifactRecord { RunId = id, Kind = "checkpoint", Path = finalCheckpoint, Step = 0,
                     Bytes = Directory.EnumerateFiles(finalCheckpoint).Sum(f => new FileInfo(f).Length) });
             }
             catch

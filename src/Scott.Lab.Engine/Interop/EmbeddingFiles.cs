@@ -79,5 +79,27 @@ public static class EmbeddingFiles
         return [weights, metadataFile, tensorsFile, infoFile];
     }
 
+    /// <summary>train / val / test by role, else a split by name; an <see cref="ArgumentException"/> lists the splits there are.</summary>
+    public static DatasetSplit FindSplit(IImageDataset dataset, string name)
+    {
+        SplitRole? role = name switch { "train" => SplitRole.Train, "val" or "validation" => SplitRole.Validation, "test" => SplitRole.Test, _ => null };
+        return dataset.Splits.FirstOrDefault(s => s.Name == name)
+               ?? (role is { } r ? dataset.Splits.FirstOrDefault(s => s.Role == r) : null)
+               ?? throw new ArgumentException($"the dataset has no '{name}' split; it has {string.Join(", ", dataset.Splits.Select(s => $"{s.Name} ({s.Role.ToString().ToLowerInvariant()})"))}.");
+    }
+
+    /// <summary>The first <paramref name="limit"/> images of a split (all when null), with their ids (<c>split-index</c>, as maps name them), labels and class names.</summary>
+    public static (IImageSource Images, List<EmbeddedImage> Described) Take(IImageDataset dataset, DatasetSplit split, int? limit)
+    {
+        int n = Math.Min(split.Images.Count, limit ?? int.MaxValue);
+        IImageSource source = n == split.Images.Count ? split.Images : new SubsetSource(split.Images, Enumerable.Range(0, n).ToList());
+        var described = Enumerable.Range(0, n).Select(i =>
+        {
+            int label = split.Images.LabelAt(i);
+            return new EmbeddedImage($"{split.Name}-{i}", label, label >= 0 && label < dataset.ClassNames.Count ? dataset.ClassNames[label] : null);
+        }).ToList();
+        return (source, described);
+    }
+
     private static string Clean(string value) => value.Replace('\t', ' ').Replace('\n', ' ').Replace('\r', ' ');
 }
