@@ -5,7 +5,8 @@ Modes (all paths are arguments; images are raw uint8 [N, H, W, C] with H = W = i
 
   check FILE.safetensors FILE.pt           both exports load (safetensors.torch.load_file when installed, else a
                                            reader of the documented format) and torch.load; prints their keys
-  forward WEIGHTS SIDECAR IMAGES EMBEDDINGS  tokens of the exported weights vs embed's tokens: prints maxdiff=
+  forward WEIGHTS[,WEIGHTS2] SIDECAR IMAGES EMBEDDINGS
+                                           tokens of each exported file vs embed's tokens: prints maxdiff= per file
   make OUT.pt SIDECAR IMAGES OUT_TOKENS     random weights in the reference's layout (torch.save) and their tokens (raw float32)
 """
 import json
@@ -120,11 +121,12 @@ def main():
     cfg = sidecar["model"]
     images = read_images(sys.argv[4], sidecar)
     if mode == "forward":
-        sd = load_safetensors(sys.argv[2]) if not sys.argv[2].endswith(".pt") else torch.load(sys.argv[2])
-        tokens = encode(sd, cfg, images)
         theirs = load_safetensors(sys.argv[5])["tokens"]
-        print("shape", list(tokens.shape), list(theirs.shape))
-        print("maxdiff=%.3e" % (tokens - theirs).abs().max().item())
+        for path in sys.argv[2].split(","):
+            sd = torch.load(path) if path.endswith(".pt") else load_safetensors(path)
+            tokens = encode(sd, cfg, images)
+            print("shape", list(tokens.shape), list(theirs.shape))
+            print("maxdiff=%.3e" % (tokens - theirs).abs().max().item())
     elif mode == "make":
         torch.manual_seed(0)
         d, c, regs = cfg["embed_dim"], cfg["in_channels"], cfg.get("num_register_tokens", 0)
