@@ -68,7 +68,13 @@ public static class ExportCommand
                     ["exported_utc"] = DateTime.UtcNow.ToString("O"),
                     ["scott_lab"] = RunInfo.Libraries()["scott-lab"],
                 };
-                var sidecar = InteropSidecar.Build(args, which, keyNames, fileFormat, assembled.Resolved, preprocessing, source, tensors);
+                // The spec as the run has it: the CPU and thread overrides above are this export's, not the run's.
+                var spec = (JsonObject)assembled.Resolved.DeepClone();
+                var asRun = ConfigLoader.LoadTree(directory.ConfigFile)["trainer"] as JsonObject;
+                if (spec["trainer"] is JsonObject trainer && asRun is not null)
+                    foreach (var key in new[] { "device", "threads" })
+                        if (asRun[key] is { } value) trainer[key] = value.DeepClone();
+                var sidecar = InteropSidecar.Build(args, which, keyNames, fileFormat, spec, preprocessing, source, tensors);
                 string sidecarFile = InteropSidecar.PathFor(outFile);
                 File.WriteAllText(sidecarFile, sidecar.ToJsonString(InteropSidecar.JsonOptions));
                 long count = tensors.Sum(t => t.Value.numel());

@@ -25,6 +25,7 @@ public class InteropCommandTests
         Assert.Equal(2, sidecar["model"]!["num_register_tokens"]!.GetValue<int>());
         Assert.Equal("mlp", sidecar["model"]!["ffn_layer"]!.GetValue<string>());
         Assert.Equal(32, sidecar["spec"]!["model"]!["width"]!.GetValue<int>());
+        Assert.Equal("auto", sidecar["spec"]!["trainer"]!["device"]!.GetValue<string>()); // the run's, not the export's CPU
         Assert.Equal(1, sidecar["preprocessing"]!["channels"]!.GetValue<int>());
         Assert.Contains("neither resized nor cropped", sidecar["preprocessing"]!["at_input_size"]!.GetValue<string>());
 
