@@ -33,7 +33,6 @@ public static class EmbedCommand
             string dir = parsed.GetValue(run)!;
             if (!Directory.Exists(dir)) throw new ConfigException($"--run: {Path.GetFullPath(dir)} not found.");
             var directory = new RunDirectory(dir);
-            if (!File.Exists(directory.ConfigFile)) throw new ConfigException($"--run: {directory.ConfigFile} not found; is {dir} a run directory made by `scott-lab train`?");
             string? splitName = parsed.GetValue(split), files = parsed.GetValue(images);
             if ((splitName is null) == (files is null)) throw new ConfigException("embed: give either --split or --images.");
             if (parsed.GetValue(limit) is <= 0) throw new ConfigException("--limit: must be positive.");
@@ -43,10 +42,10 @@ public static class EmbedCommand
 
             var overrides = new List<string>();
             if (parsed.GetValue(device) is { } d) overrides.Add($"trainer.device={d}");
-            using var assembled = CliApp.BuildRun(parsed, directory.ConfigFile, overrides);
+            using var assembled = CliApp.BuildRun(parsed, CliApp.SpecOf(parsed, directory.Path, overrides));
             var state = Checkpoints.Load(used, assembled.Objective, null);
             var dataset = assembled.Dataset;
-            int channels = dataset.Channels, size = assembled.Config.Model.ImageSize;
+            int channels = dataset.Channels, size = assembled.Spec.Model.ImageSize;
 
             IImageSource source;
             List<EmbeddedImage> described;

@@ -30,7 +30,6 @@ public static class ExportCommand
             string dir = parsed.GetValue(run)!;
             if (!Directory.Exists(dir)) throw new ConfigException($"--run: {Path.GetFullPath(dir)} not found.");
             var directory = new RunDirectory(dir);
-            if (!File.Exists(directory.ConfigFile)) throw new ConfigException($"--run: {directory.ConfigFile} not found; is {dir} a run directory made by `scott-lab train`?");
             var which = Parse(() => ModelInterop.ParsePart(parsed.GetValue(part)!), "--part");
             var fileFormat = Parse(() => WeightsFile.ParseFormat(parsed.GetValue(format)!), "--format");
             var keyNames = parsed.GetValue(names) switch
@@ -43,7 +42,8 @@ public static class ExportCommand
             string used = Path.GetFullPath(EvalCommand.ResolveCheckpoint(directory, parsed.GetValue(checkpoint)));
 
             // Weights are read on the CPU whatever device the run trained on.
-            using var assembled = CliApp.BuildRun(parsed, directory.ConfigFile, ["trainer.device=cpu", "trainer.threads=0"]);
+            var runSpec = CliApp.SpecOf(parsed, directory.Path);
+            using var assembled = CliApp.BuildRun(parsed, CliApp.SpecOf(parsed, directory.Path, ["trainer.device=cpu", "trainer.threads=0"]));
             ReferenceModelArgs? args = null;
             try { args = ReferenceModelArgs.FromSpec(assembled.Resolved, assembled.Dataset.Channels); }
             catch (InteropException e) when (keyNames == KeyNames.Own) { stderr.WriteLine($"export: own names only ({e.Message})"); }
@@ -57,20 +57,20 @@ public static class ExportCommand
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(outFile)!);
                 WeightsFile.Save(outFile, tensors, fileFormat);
-                var preprocessing = InteropSidecar.Preprocessing(assembled.Dataset.Channels, assembled.Config.Model.ImageSize, assembled.Dataset.Mean, assembled.Dataset.Std);
+                var preprocessing = InteropSidecar.Preprocessing(assembled.Dataset.Channels, assembled.Spec.Model.ImageSize, assembled.Dataset.Mean, assembled.Dataset.Std);
                 var source = new JsonObject
                 {
                     ["run"] = directory.Path,
                     ["checkpoint"] = used,
                     ["step"] = state.Step,
-                    ["dataset"] = assembled.Config.Dataset.Id,
+                    ["dataset"] = assembled.Spec.Dataset.Id,
                     ["class_names"] = new JsonArray(assembled.Dataset.ClassNames.Select(c => (JsonNode)JsonValue.Create(c)!).ToArray()),
                     ["exported_utc"] = DateTime.UtcNow.ToString("O"),
                     ["scott_lab"] = RunInfo.Libraries()["scott-lab"],
                 };
                 // The spec as the run has it: the CPU and thread overrides above are this export's, not the run's.
                 var spec = (JsonObject)assembled.Resolved.DeepClone();
-                var asRun = ConfigLoader.LoadTree(directory.ConfigFile)["trainer"] as JsonObject;
+                var asRun = runSpec["trainer"] as JsonObject;
                 if (spec["trainer"] is JsonObject trainer && asRun is not null)
                     foreach (var key in new[] { "device", "threads" })
                         if (asRun[key] is { } value) trainer[key] = value.DeepClone();

@@ -40,7 +40,7 @@ public static class WeightsImporter
         try
         {
             Directory.CreateDirectory(temp);
-            using var assembled = RunBuilder.Build(tree, catalog);
+            using var assembled = RunBuilder.Build(RunSpecBinder.BindOrThrow(tree, catalog), catalog);
             ImportResult result;
             try
             {
@@ -57,7 +57,7 @@ public static class WeightsImporter
             var directory = new RunDirectory(temp);
             directory.WriteConfig(assembled.Resolved);
             string checkpoint = new Checkpoints(temp).SaveWeights(assembled.Objective,
-                new CheckpointState(0, 0, assembled.Config.Trainer.Seed, DateTime.UtcNow.ToString("O")));
+                new CheckpointState(0, 0, assembled.Spec.Trainer.Seed, DateTime.UtcNow.ToString("O")));
             var provenance = new JsonObject
             {
                 ["weights"] = file,
@@ -77,11 +77,11 @@ public static class WeightsImporter
                 Id = id,
                 Name = string.IsNullOrWhiteSpace(request.Name) ? Path.GetFileNameWithoutExtension(file) : request.Name.Trim(),
                 Directory = final,
-                SpecYaml = ConfigLoader.ToYaml(assembled.Resolved),
+                Spec = (JsonObject)assembled.Resolved.DeepClone(),
                 Source = "import",
-                Dataset = assembled.Config.Dataset.Id,
-                Tokenizer = assembled.Config.Tokenizer.Id,
-                Objective = assembled.Config.Objective.Id,
+                Dataset = assembled.Spec.Dataset.Id,
+                Tokenizer = assembled.Spec.Tokenizer.Id,
+                Objective = assembled.Spec.Objective.Id,
                 Status = RunStatus.Imported,
                 History = [new StatusChange { Status = RunStatus.Imported, AtUtc = DateTime.UtcNow, Message = $"imported from {file} ({string.Join(" + ", result.Parts)})" }],
                 Plugins = assembled.Plugins.Select(p => new PluginRef { Kind = p.Kind, Id = p.Id, Version = p.Version, Sha256 = p.Sha256 }).ToList(),

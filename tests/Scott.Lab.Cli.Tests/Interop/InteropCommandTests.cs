@@ -37,7 +37,7 @@ public class InteropCommandTests
         Assert.Equal("import", record.Source);
         Assert.Equal(["dataset", "tokenizer", "objective"], record.Plugins.Select(p => p.Kind));
         Assert.Equal(("fashion-mnist-sample", "scott", "mim-jepa"), (record.Dataset, record.Tokenizer, record.Objective));
-        Assert.Contains("width: 32", record.SpecYaml);
+        Assert.Equal("32", record.Spec!["model"]!["width"]!.ToJsonString());
         Assert.False(record.CanResume);
         Assert.True(record.IsFinished);
         Assert.True(File.Exists(Path.Combine(record.Directory, "checkpoints", "step-00000000", "model.bin")));
@@ -132,7 +132,7 @@ public class InteropCommandTests
         return hand;
     }
 
-    /// <summary>The 2D sin-cos table as METHOD.md states it: rows then columns, [sin, cos], ω_i = 1/10000^(i/(D/4)).</summary>
+    /// <summary>The 2D sin-cos table as the method describes it (MAE / I-JEPA style): rows then columns, [sin, cos], ω_i = 1/10000^(i/(D/4)).</summary>
     private static float[] SinCos(int dim, int grid)
     {
         int q = dim / 4;

@@ -43,8 +43,8 @@ public class ReferenceKeysTests
         var catalog = Catalog.Value;
         var tokenizerPlugin = catalog.Resolve<ITokenizerPlugin>(tokenizer, "tokenizer.id");
         var objectivePlugin = catalog.Resolve<IObjectivePlugin>("mim-jepa", "objective.id");
-        var tokOptions = ConfigLoader.BindPluginOptions(tokenizerPlugin.OptionsType, tokenizerOptions, "tokenizer.options");
-        var objOptions = ConfigLoader.BindPluginOptions(objectivePlugin.OptionsType, new JsonObject { ["predictor_depth"] = predictorDepth }, "objective.options");
+        var tokOptions = RunSpecBinder.BindOptions(tokenizerPlugin.OptionsType, tokenizerOptions, "tokenizer.options");
+        var objOptions = RunSpecBinder.BindOptions(objectivePlugin.OptionsType, new JsonObject { ["predictor_depth"] = predictorDepth }, "objective.options");
         var factory = new ModelFactory(() => tokenizerPlugin.Create(tokOptions, new TokenizerContext(model.ImageSize, inChannels, model.Width)), model);
         var objective = objectivePlugin.Create(objOptions, new ObjectiveContext(factory, 10, 10, 0, model.ImageSize, inChannels));
         var spec = new JsonObject

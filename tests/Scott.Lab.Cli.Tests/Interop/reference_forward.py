@@ -1,4 +1,6 @@
-"""An independent PyTorch forward of the SCOTT encoder, written from docs (METHOD.md), for the interop tests.
+"""An independent PyTorch forward of the SCOTT encoder, written from the method's description (the paper's
+architecture: sparse conv tokenizer with MaxBlurPool, non-affine pre-norm blocks that also normalise the residual
+stream, fixed 2D sin-cos positions), for the interop tests.
 
 It uses the reference implementation's state-dict key names only; no code of this project or of the reference.
 Modes (all paths are arguments; images are raw uint8 [N, H, W, C] with H = W = img_size, so no resizing):

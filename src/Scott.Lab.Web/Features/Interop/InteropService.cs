@@ -132,7 +132,8 @@ public sealed class InteropService(PortalPaths paths, PortalPlugins plugins, Run
     {
         try
         {
-            return MapModel.Load(run.Directory, MapModel.ResolveCheckpoint(run.Directory, checkpoint), plugins.Catalog, MapModel.SharedProcessOverrides);
+            var spec = run.Spec ?? throw MapException.Missing($"run '{run.Id}' has no spec in the store.");
+            return MapModel.Load(spec, MapModel.ResolveCheckpoint(run.Directory, checkpoint), plugins.Catalog, MapModel.SharedProcessOverrides);
         }
         catch (Exception e) when (e is MapException or ConfigException or PluginException or Abstractions.Data.DatasetException)
         {
