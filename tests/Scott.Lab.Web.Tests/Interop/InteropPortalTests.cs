@@ -127,6 +127,13 @@ public sealed class InteropApiTests : IDisposable
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/runs/import") { Content = Form(VitWeights.Safetensors()) };
         request.Headers.Add(AdminGate.HeaderName, "s3cret");
         Assert.Equal(HttpStatusCode.Created, (await client.SendAsync(request)).StatusCode);
+
+        // A form post from another site is refused by its Origin, key or not.
+        var foreign = new HttpRequestMessage(HttpMethod.Post, "/api/runs/import") { Content = Form(VitWeights.Safetensors()) };
+        foreign.Headers.Add(AdminGate.HeaderName, "s3cret");
+        foreign.Headers.Add("Origin", "https://evil.example");
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.SendAsync(foreign)).StatusCode);
+        Assert.Single(host.Store.List());
     }
 }
 

@@ -41,7 +41,8 @@ public static class InteropEndpoints
             {
                 return Error(StatusCodes.Status400BadRequest, e.Message);
             }
-        }).DisableAntiforgery();
+        }).DisableAntiforgery()
+          .WithMetadata(CrossSiteGuard.AcceptsForms); // an upload; cross-site posts are still refused by their Origin
 
         app.MapGet("/api/runs/{id}/embeddings.zip", async (string id, string? split, int? limit, bool? tokens, string? checkpoint, InteropService interop, CancellationToken cancel) =>
         {
