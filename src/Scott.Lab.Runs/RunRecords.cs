@@ -3,8 +3,9 @@ namespace Scott.Lab.Runs;
 /// <summary>
 /// Where a run is in its life. Queued → Running → Completed | Failed | Cancelled; a run whose worker vanished
 /// (portal restart, machine reboot) becomes Interrupted. Failed, Cancelled and Interrupted runs can be resumed.
+/// Imported: weights brought in by <c>scott-lab import</c>, never trained here (finished, not resumable).
 /// </summary>
-public enum RunStatus { Queued, Running, Completed, Failed, Cancelled, Interrupted }
+public enum RunStatus { Queued, Running, Completed, Failed, Cancelled, Interrupted, Imported }
 
 /// <summary>One entry of a run's status history.</summary>
 public sealed class StatusChange
@@ -78,7 +79,7 @@ public sealed class RunRecord
     /// <summary>Set when the run should continue from its latest checkpoint the next time a worker picks it up.</summary>
     public bool ResumeRequested { get; set; }
 
-    public bool IsFinished => Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled or RunStatus.Interrupted;
+    public bool IsFinished => Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled or RunStatus.Interrupted or RunStatus.Imported;
     public bool CanResume => Status is RunStatus.Failed or RunStatus.Cancelled or RunStatus.Interrupted;
 }
 

@@ -33,6 +33,24 @@ public sealed class RunStoreTests : IDisposable
     }
 
     [Fact]
+    public void AnImportedRunIsFinishedNotResumableAndFilteredByItsStatus()
+    {
+        string id;
+        using (var store = new RunStore(_dir))
+        {
+            id = store.Create(new RunRecord { Name = "from-torch", Status = RunStatus.Imported, Source = "import" }).Id;
+            store.Create(new RunRecord { Name = "trained", Status = RunStatus.Completed });
+        }
+        using var reopened = new RunStore(_dir);
+        var run = reopened.Get(id)!;
+        Assert.Equal(RunStatus.Imported, run.Status); // stored by name, so older files stay readable
+        Assert.Equal(RunStatus.Imported, Assert.Single(run.History).Status);
+        Assert.True(run.IsFinished);
+        Assert.False(run.CanResume);
+        Assert.Equal("from-torch", Assert.Single(reopened.List(new RunQuery(Status: RunStatus.Imported))).Name);
+    }
+
+    [Fact]
     public void TwoStoresOnOneFileSeeEachOthersWrites()
     {
         // The portal and a worker process each open the file; shared mode makes every write visible to the other.

@@ -40,6 +40,9 @@ public static class CliApp
             DatasetsCommand.Create(stdout),
             WorkerCommand.Create(stdout, stderr),
             SweepCommand.Create(stdout, stderr),
+            ExportCommand.Create(stdout, stderr),
+            ImportCommand.Create(stdout, stderr),
+            EmbedCommand.Create(stdout, stderr),
         };
         try
         {
@@ -49,7 +52,7 @@ public static class CliApp
         catch (Exception e) when (IsExpected(e))
         {
             stderr.WriteLine($"error: {e.Message}");
-            return e is ConfigException or PluginException ? ExitConfigError : ExitFailure;
+            return e is ConfigException or PluginException or Engine.Interop.InteropException or Engine.Interop.WeightsFileException ? ExitConfigError : ExitFailure;
         }
         catch (Exception e)
         {
@@ -61,7 +64,8 @@ public static class CliApp
     }
 
     private static bool IsExpected(Exception e) =>
-        e is ConfigException or PluginException or DatasetException or TrainingDivergedException or InvalidOperationException or IOException;
+        e is ConfigException or PluginException or DatasetException or TrainingDivergedException or InvalidOperationException or IOException
+            or Engine.Interop.InteropException or Engine.Interop.WeightsFileException;
 
     /// <summary>
     /// The catalog of the environment's plugin folders: built-in, DATA/plugins (uploads), configured, --plugins.

@@ -19,7 +19,17 @@ public sealed class Checkpoints(string runDirectory)
     public string Folder => Path.Combine(runDirectory, "checkpoints");
 
     /// <summary>Saves a checkpoint; <paramref name="writeExtra"/> may add files (it gets the folder) before it is published.</summary>
-    public string Save(ObjectiveModule objective, AdamW optimizer, CheckpointState state, Action<string>? writeExtra = null)
+    public string Save(ObjectiveModule objective, AdamW optimizer, CheckpointState state, Action<string>? writeExtra = null) =>
+        Write(objective, optimizer, state, writeExtra);
+
+    /// <summary>
+    /// A checkpoint of the model alone, without optimiser state (imported weights): eval, embed, maps and export read
+    /// it like any other; training cannot resume from it.
+    /// </summary>
+    public string SaveWeights(ObjectiveModule objective, CheckpointState state, Action<string>? writeExtra = null) =>
+        Write(objective, null, state, writeExtra);
+
+    private string Write(ObjectiveModule objective, AdamW? optimizer, CheckpointState state, Action<string>? writeExtra)
     {
         Directory.CreateDirectory(Folder);
         string final = Path.Combine(Folder, $"step-{state.Step:D8}");
@@ -27,7 +37,7 @@ public sealed class Checkpoints(string runDirectory)
         if (Directory.Exists(temp)) Directory.Delete(temp, true);
         Directory.CreateDirectory(temp);
         objective.save(Path.Combine(temp, "model.bin"));
-        optimizer.save_state_dict(Path.Combine(temp, "optimizer.bin"));
+        optimizer?.save_state_dict(Path.Combine(temp, "optimizer.bin"));
         writeExtra?.Invoke(temp);
         File.WriteAllText(Path.Combine(temp, "state.json"), JsonSerializer.Serialize(state));
         if (Directory.Exists(final)) Directory.Delete(final, true);

@@ -43,4 +43,7 @@ public sealed class PortalOptions
     /// <c>https://lab.example.org</c>. See <see cref="CrossSiteGuard"/>.
     /// </summary>
     public List<string> TrustedOrigins { get; set; } = [];
+
+    /// <summary>Largest weights file for Import weights, in MB (the paper's encoder is about 90 MB).</summary>
+    public int MaxWeightsUploadMegabytes { get; set; } = 1024;
 }

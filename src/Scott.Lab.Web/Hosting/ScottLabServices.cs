@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Scott.Lab.Runs;
 using Scott.Lab.Web.Features.Experiments;
 using Scott.Lab.Web.Features.Compare;
+using Scott.Lab.Web.Features.Interop;
 using Scott.Lab.Web.Features.Maps;
 using Scott.Lab.Web.Features.Plugins;
 using Scott.Lab.Web.Features.Runs;
@@ -26,6 +27,7 @@ public static class ScottLabServices
         services.AddPluginWatcherAndUploads();
         services.AddSingleton<AdminGate>();
         services.AddMaps();
+        services.AddInterop();
         services.AddSingleton(sp => new Runs.Snapshots.SnapshotStore(sp.GetRequiredService<RunStore>())).AddSingleton<CompareService>().AddHostedService<MetricDigestWarmer>();
         services.AddSingleton<SessionManager>().AddSingleton<IRunLauncher>(sp => sp.GetRequiredService<SessionManager>()).AddHostedService(sp => sp.GetRequiredService<SessionManager>());
         return services;
@@ -37,6 +39,7 @@ public static class ScottLabServices
         app.MapPluginEndpoints();
         app.MapMapEndpoints();
         app.MapCompareEndpoints();
+        app.MapInteropEndpoints();
         return app;
     }
 }
