@@ -33,6 +33,9 @@ public static class SpecDocuments
         _ => BsonValue.Null,
     };
 
+    private static JsonValue ParsedNumber<T>(T number) where T : struct =>
+        number is double d && !double.IsFinite(d) ? JsonValue.Create(d) : JsonValue.Create(System.Text.Json.JsonSerializer.SerializeToElement(number))!;
+
     /// <summary>
     /// A number node's value, whatever CLR type backs it (a parsed node, or one made from an int, long or double:
     /// JsonValue.GetValue converts only between the same types).
@@ -45,10 +48,12 @@ public static class SpecDocuments
         BsonType.Array => new JsonArray(value.AsArray.Select(ToJson).ToArray()),
         BsonType.String => JsonValue.Create(value.AsString),
         BsonType.Boolean => JsonValue.Create(value.AsBoolean),
-        BsonType.Int32 => JsonValue.Create((long)value.AsInt32),
-        BsonType.Int64 => JsonValue.Create(value.AsInt64),
-        BsonType.Double => JsonValue.Create(value.AsDouble),
-        BsonType.Decimal => JsonValue.Create((double)value.AsDecimal),
+        // Numbers come back as parsed JSON numbers, which GetValue<int>, <long> and <double> all read (a node made
+        // from a long would answer only GetValue<long>).
+        BsonType.Int32 => ParsedNumber(value.AsInt32),
+        BsonType.Int64 => ParsedNumber(value.AsInt64),
+        BsonType.Double => ParsedNumber(value.AsDouble),
+        BsonType.Decimal => ParsedNumber((double)value.AsDecimal),
         _ => null,
     };
 }

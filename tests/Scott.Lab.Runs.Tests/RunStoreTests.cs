@@ -97,4 +97,44 @@ public sealed class RunStoreTests : IDisposable
         using var store = new RunStore(_dir);
         Assert.Null(store.Update("nope", r => r.Step = 1));
     }
+
+    [Fact]
+    public void TheSpecIsKeptAsADocumentAndReadsBackWithItsTypes()
+    {
+        var spec = new System.Text.Json.Nodes.JsonObject
+        {
+            ["name"] = "doc",
+            ["model"] = new System.Text.Json.Nodes.JsonObject { ["width"] = 192, ["ffn"] = "swiglu" },
+            ["optimizer"] = new System.Text.Json.Nodes.JsonObject { ["lr"] = 5e-4, ["weight_decay"] = new System.Text.Json.Nodes.JsonArray(0.04, 0.4) },
+            ["trainer"] = new System.Text.Json.Nodes.JsonObject { ["steps"] = 5_000_000_000L, ["max_minutes"] = null, ["resume"] = true },
+        };
+        string id;
+        using (var store = new RunStore(_dir)) id = store.Create(new RunRecord { Name = "doc", Spec = spec }).Id;
+
+        using var reopened = new RunStore(_dir);
+        var back = reopened.Get(id)!.Spec!;
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(spec, back), back.ToJsonString());
+        Assert.Equal(192, back["model"]!["width"]!.GetValue<int>()); // numbers read back as any numeric type
+        Assert.Equal(192.0, back["model"]!["width"]!.GetValue<double>());
+        Assert.Equal(5_000_000_000L, back["trainer"]!["steps"]!.GetValue<long>());
+        Assert.Equal(5e-4, back["optimizer"]!["lr"]!.GetValue<double>());
+    }
+
+    [Fact]
+    public void RunsRecordedWithAYamlSpecAreMigratedToTheDocumentOnce()
+    {
+        using var store = new RunStore(_dir);
+        var old = store.Create(new RunRecord { Name = "old", LegacySpecYaml = "model:\n  width: 64\n" });
+        var broken = store.Create(new RunRecord { Name = "broken", LegacySpecYaml = "model: [unclosed\n" });
+
+        int migrated = store.MigrateLegacySpecs(yaml => Scott.Lab.Engine.Config.ConfigLoader.ParseTree(yaml, "legacy"));
+
+        Assert.Equal(1, migrated);
+        var run = store.Get(old.Id)!;
+        Assert.Equal(64, run.Spec!["model"]!["width"]!.GetValue<int>());
+        Assert.Null(run.LegacySpecYaml);
+        Assert.Null(store.Get(broken.Id)!.Spec); // unreadable: left as it was
+        Assert.NotNull(store.Get(broken.Id)!.LegacySpecYaml);
+        Assert.Equal(0, store.MigrateLegacySpecs(yaml => Scott.Lab.Engine.Config.ConfigLoader.ParseTree(yaml, "legacy")));
+    }
 }
