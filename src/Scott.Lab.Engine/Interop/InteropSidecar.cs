@@ -35,7 +35,8 @@ public static class InteropSidecar
             ["part"] = part.ToString().ToLowerInvariant(),
             ["key_names"] = names == KeyNames.Reference ? "reference" : "scott-lab",
             ["file_format"] = format == WeightsFormat.Safetensors ? "safetensors" : "pytorch",
-            ["model"] = args?.ToJson(),
+            ["model"] = args?.ToJson(), // exactly get_model's arguments: get_model(**sidecar["model"])
+            ["predictor_depth"] = args?.PredictorDepth, // the reference's Predictor(depth=...), for --part predictor
             ["preprocessing"] = preprocessing,
             ["outputs"] = new JsonObject
             {
@@ -79,6 +80,14 @@ public static class InteropSidecar
         ["mask"] = "none (every token visible)",
     };
 
+    private static JsonObject WithPredictorDepth(JsonObject model, JsonNode? depth)
+    {
+        if (depth is null || model.ContainsKey("predictor_depth")) return model;
+        var copy = (JsonObject)model.DeepClone();
+        copy["predictor_depth"] = depth.DeepClone();
+        return copy;
+    }
+
     /// <summary>Reads a sidecar: its reference arguments (may be null for own names) and its spec (may be null).</summary>
     public static (ReferenceModelArgs? Args, JsonObject? Spec) Read(string path)
     {
@@ -87,7 +96,7 @@ public static class InteropSidecar
         try { node = JsonNode.Parse(File.ReadAllText(path)); }
         catch (System.Text.Json.JsonException e) { throw new InteropException($"--sidecar: {path} is not valid JSON ({e.Message})."); }
         if (node is not JsonObject o) throw new InteropException($"--sidecar: {path} must hold a JSON object with 'model' (get_model arguments) and/or 'spec' (a run config).");
-        var args = o["model"] is JsonObject m ? ReferenceModelArgs.FromJson(m, $"--sidecar {path}: model") : null;
+        var args = o["model"] is JsonObject m ? ReferenceModelArgs.FromJson(WithPredictorDepth(m, o["predictor_depth"]), $"--sidecar {path}: model") : null;
         var spec = o["spec"] as JsonObject;
         if (args is null && spec is null)
             throw new InteropException($"--sidecar: {path} has neither 'model' (the reference's get_model arguments) nor 'spec' (a run config); export writes both.");

@@ -9,7 +9,7 @@ public sealed class InteropException(string message) : Exception(message);
 /// <summary>
 /// The model configuration in the argument names of the reference implementation's <c>get_model</c>
 /// (<c>img_size</c>, <c>patch_size</c>, <c>embed_dim</c>, ...), as the export sidecar writes it and import reads it.
-/// <c>model_name</c> is <c>scott</c> (the two-stage sparse conv tokenizer) or <c>vit</c> (plain patch embedding).
+/// <c>name</c> is <c>scott</c> (the two-stage sparse conv tokenizer) or <c>vit</c> (plain patch embedding).
 /// </summary>
 public sealed record ReferenceModelArgs(
     string ModelName, int ImgSize, int PatchSize, int InChannels, int EmbedDim, int Depth, int NumHeads,
@@ -87,7 +87,7 @@ public sealed record ReferenceModelArgs(
     /// <summary>The sidecar's <c>model</c> object.</summary>
     public JsonObject ToJson() => new()
     {
-        ["model_name"] = ModelName,
+        ["name"] = ModelName,
         ["img_size"] = ImgSize,
         ["patch_size"] = PatchSize,
         ["in_channels"] = InChannels,
@@ -97,10 +97,9 @@ public sealed record ReferenceModelArgs(
         ["mlp_ratio"] = MlpRatio,
         ["num_register_tokens"] = NumRegisterTokens,
         ["ffn_layer"] = FfnLayer,
-        ["drop_rate"] = DropRate,
-        ["attn_drop_rate"] = AttnDropRate,
-        ["drop_path_rate"] = DropPathRate,
-        ["predictor_depth"] = PredictorDepth,
+        ["dropout_rate"] = DropRate,
+        ["attention_dropout"] = AttnDropRate,
+        ["stochastic_depth_rate"] = DropPathRate,
     };
 
     /// <summary>Reads a sidecar's <c>model</c> object; every problem is named at once.</summary>
@@ -121,13 +120,15 @@ public sealed record ReferenceModelArgs(
             problems.Add($"{key} must be a number, got {o[key]!.ToJsonString()}");
             return fallback;
         }
-        string name = o["model_name"]?.ToString() ?? "scott";
-        if (name is not ("scott" or "vit")) problems.Add($"model_name must be scott or vit, got '{name}'");
+        // get_model's own names; the first sidecars of this project wrote model_name and timm-style dropout names.
+        string name = (o["name"] ?? o["model_name"])?.ToString() ?? "scott";
+        if (name is not ("scott" or "vit")) problems.Add($"name must be scott or vit, got '{name}'");
         string ffn = o["ffn_layer"]?.ToString() ?? "swiglu";
         if (ffn is not ("swiglu" or "mlp")) problems.Add($"ffn_layer must be swiglu or mlp, got '{ffn}'");
         var args = new ReferenceModelArgs(name, Int("img_size"), Int("patch_size", 16), Int("in_channels", 3), Int("embed_dim"), Int("depth"),
-            Int("num_heads"), Num("mlp_ratio", 4.0), Int("num_register_tokens", 0), ffn, Num("drop_rate", 0), Num("attn_drop_rate", 0),
-            Num("drop_path_rate", 0), Int("predictor_depth", 3));
+            Int("num_heads"), Num("mlp_ratio", 4.0), Int("num_register_tokens", 0), ffn, Num(o["dropout_rate"] is null ? "drop_rate" : "dropout_rate", 0),
+            Num(o["attention_dropout"] is null ? "attn_drop_rate" : "attention_dropout", 0),
+            Num(o["stochastic_depth_rate"] is null ? "drop_path_rate" : "stochastic_depth_rate", 0), Int("predictor_depth", 3));
         if (problems.Count == 0)
         {
             if (args.ModelName == "scott" && args.PatchSize != 16) problems.Add($"patch_size must be 16 for scott (two stride-4 stages), got {args.PatchSize}");

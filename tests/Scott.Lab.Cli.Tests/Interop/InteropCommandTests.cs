@@ -20,7 +20,10 @@ public class InteropCommandTests
         string exported = Ok(data, "export", "--run", run, "--format", format, "--names", names, "--part", part, "--out", file);
         Assert.Contains($"exported {part}", exported);
         var sidecar = JsonNode.Parse(File.ReadAllText(file + ".json"))!;
-        Assert.Equal("scott", sidecar["model"]!["model_name"]!.GetValue<string>());
+        Assert.Equal("scott", sidecar["model"]!["name"]!.GetValue<string>());
+        // Exactly get_model's arguments, so that get_model(**sidecar["model"]) builds the reference's encoder.
+        Assert.Equal(["name", "img_size", "patch_size", "in_channels", "embed_dim", "depth", "num_heads", "mlp_ratio", "num_register_tokens", "ffn_layer", "dropout_rate", "attention_dropout", "stochastic_depth_rate"],
+            sidecar["model"]!.AsObject().Select(kv => kv.Key));
         Assert.Equal(64, sidecar["model"]!["img_size"]!.GetValue<int>());
         Assert.Equal(2, sidecar["model"]!["num_register_tokens"]!.GetValue<int>());
         Assert.Equal("mlp", sidecar["model"]!["ffn_layer"]!.GetValue<string>());

@@ -68,7 +68,7 @@ public class PytorchParityTests
         {
             ["model"] = new JsonObject
             {
-                ["model_name"] = "scott", ["img_size"] = 64, ["patch_size"] = 16, ["in_channels"] = 1, ["embed_dim"] = 32,
+                ["name"] = "scott", ["img_size"] = 64, ["patch_size"] = 16, ["in_channels"] = 1, ["embed_dim"] = 32,
                 ["depth"] = 2, ["num_heads"] = 2, ["mlp_ratio"] = 4.0, ["num_register_tokens"] = 0, ["ffn_layer"] = "swiglu",
             },
             ["preprocessing"] = new JsonObject { ["normalize"] = normalize },

@@ -66,7 +66,7 @@ def encode(sd, cfg, images):
     d = cfg["embed_dim"]
     heads = cfg["num_heads"]
     regs = cfg.get("num_register_tokens", 0)
-    if cfg.get("model_name", "scott") == "scott":
+    if cfg.get("name", cfg.get("model_name", "scott")) == "scott":
         x = F.relu(F.conv2d(images, sd["tokenizer.tokenizer.0.weight"], stride=2, padding=3))
         x = max_blur_pool(x)
         x = F.relu(F.conv2d(x, sd["tokenizer.tokenizer.3.weight"], stride=2, padding=3))
