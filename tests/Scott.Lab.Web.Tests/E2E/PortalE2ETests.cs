@@ -106,7 +106,7 @@ public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture
             await page.GetByTestId("run-name").FillAsync(name);
             await page.GetByTestId("launch").ClickAsync();
 
-            await page.WaitForURLAsync(new Regex(@"/runs/[^/?#]+$"));
+            await page.WaitForURLAsync(new Regex(@"/runs/[^/?#]+$"), new() { WaitUntil = WaitUntilState.Commit }); // a Blazor navigation: no load event
             string id = new Uri(page.Url).Segments[^1];
             await Expect(page.GetByTestId("run-status")).ToHaveTextAsync(
                 new Regex("^\\s*(Completed|Failed|Cancelled|Interrupted)\\s*$"), new() { Timeout = RunTimeoutMs });
@@ -267,6 +267,27 @@ public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture
                 if (await box.IsCheckedAsync()) await box.UncheckAsync();
                 await box.CheckAsync();
                 await Expect(state).ToContainTextAsync(text, new() { Timeout = 10_000 });
+                return;
+            }
+            catch (PlaywrightException) when (DateTime.UtcNow < deadline) { }
+        }
+    }
+
+    /// <summary>
+    /// Does <paramref name="act"/> until the page's URL matches <paramref name="url"/>: on a busy machine an input can
+    /// reach the page before its circuit listens, and is then lost. Each try waits 10 s for the URL to commit (a Blazor
+    /// navigation is a history change, so there is no load event to wait for); the whole is bounded by twice the
+    /// expectation timeout.
+    /// </summary>
+    internal static async Task ActUntilUrlAsync(IPage page, Func<Task> act, Regex url)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMilliseconds(BrowserTimeouts.ExpectMs * 2);
+        while (true)
+        {
+            try
+            {
+                if (!url.IsMatch(page.Url)) await act();
+                await page.WaitForURLAsync(url, new() { WaitUntil = WaitUntilState.Commit, Timeout = 10_000 });
                 return;
             }
             catch (PlaywrightException) when (DateTime.UtcNow < deadline) { }
