@@ -101,7 +101,18 @@ public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture
             await GotoInteractiveAsync(page, portal.BaseUrl + "/");
             await GotoInteractiveAsync(page, portal.BaseUrl + "/experiments/new");
             await RequireHook(page, "preset-tiny", "the /experiments/new page with a preset-tiny button");
-            await page.GetByTestId("preset-tiny").ClickAsync();
+            // On a busy machine the first click can reach the page before its circuit listens: click until the form is filled.
+            var deadline = DateTime.UtcNow + TimeSpan.FromMilliseconds(BrowserTimeouts.ExpectMs * 2);
+            while (true)
+            {
+                try
+                {
+                    await page.GetByTestId("preset-tiny").ClickAsync(new() { Timeout = 10_000 });
+                    await Expect(page.GetByTestId("launch")).ToBeEnabledAsync(new() { Timeout = 10_000 });
+                    break;
+                }
+                catch (PlaywrightException) when (DateTime.UtcNow < deadline) { }
+            }
             string name = "e2e-" + Guid.NewGuid().ToString("N")[..8];
             await page.GetByTestId("run-name").FillAsync(name);
             await page.GetByTestId("launch").ClickAsync();
