@@ -41,22 +41,37 @@ public sealed partial class RunStore : IDisposable
     /// <summary>Where run folders go by default: <c>DATA/runs/&lt;id&gt;</c>.</summary>
     public string RunsDir => Path.Combine(DataDir, "runs");
 
-    /// <summary>A new, unique, sortable run id.</summary>
-    public static string NewRunId() => $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..4]}";
+    /// <summary>A new, sortable run id: the second it was made plus 32 random bits (30 launches in one second
+    /// collided once with 16 bits; <see cref="Create"/> also retries a duplicate).</summary>
+    public static string NewRunId() => $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>Where <see cref="Create"/> draws ids; replaced by tests to force a collision.</summary>
+    internal Func<string> IdSource { get; set; } = NewRunId;
 
     /// <summary>Stores a new run; fills in its id, folder and times when missing, and records its first status.</summary>
     public RunRecord Create(RunRecord run)
     {
-        if (string.IsNullOrEmpty(run.Id)) run.Id = NewRunId();
-        if (string.IsNullOrEmpty(run.Directory)) run.Directory = Path.Combine(RunsDir, run.Id);
-        if (string.IsNullOrEmpty(run.Name)) run.Name = run.Id;
-        RunLimits.Check(run);
+        bool idGiven = !string.IsNullOrEmpty(run.Id), directoryGiven = !string.IsNullOrEmpty(run.Directory), nameGiven = !string.IsNullOrEmpty(run.Name);
         var now = DateTime.UtcNow;
         if (run.CreatedUtc == default) run.CreatedUtc = now;
         run.UpdatedUtc = now;
         if (run.History.Count == 0) run.History.Add(new StatusChange { Status = run.Status, AtUtc = now, Message = "created" });
-        _runs.Insert(run);
-        return run;
+        for (int attempt = 0; ; attempt++)
+        {
+            if (!idGiven) run.Id = IdSource();
+            if (!directoryGiven) run.Directory = Path.Combine(RunsDir, run.Id);
+            if (!nameGiven) run.Name = run.Id;
+            RunLimits.Check(run);
+            try
+            {
+                _runs.Insert(run);
+                return run;
+            }
+            catch (LiteException e) when (e.ErrorCode == LiteException.INDEX_DUPLICATE_KEY && !idGiven && attempt < 8)
+            {
+                // A generated id that is already taken: draw another (a given id is the caller's to fix).
+            }
+        }
     }
 
     public RunRecord? Get(string id) => _runs.FindById(id);

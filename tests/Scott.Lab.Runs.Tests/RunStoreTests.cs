@@ -33,6 +33,30 @@ public sealed class RunStoreTests : IDisposable
     }
 
     [Fact]
+    public void AGeneratedIdThatIsAlreadyTakenIsDrawnAgainAndItsFolderFollowsIt()
+    {
+        using var store = new RunStore(_dir);
+        var ids = new Queue<string>(["20261201-181914-dca0", "20261201-181914-dca0", "20261201-181914-beef"]);
+        store.IdSource = ids.Dequeue;
+        var first = store.Create(new RunRecord());
+        var second = store.Create(new RunRecord()); // the first draw collides (30 launches in one second did, in CI)
+        Assert.Equal("20261201-181914-dca0", first.Id);
+        Assert.Equal("20261201-181914-beef", second.Id);
+        Assert.Equal(Path.Combine(_dir, "runs", second.Id), second.Directory);
+        Assert.Equal(second.Id, second.Name);
+        Assert.Equal(2, store.List(new RunQuery(Limit: 10)).Count);
+    }
+
+    [Fact]
+    public void AGivenIdThatIsTakenIsRefusedNotReplaced()
+    {
+        using var store = new RunStore(_dir);
+        store.Create(new RunRecord { Id = "fixed", Name = "one" });
+        Assert.ThrowsAny<Exception>(() => store.Create(new RunRecord { Id = "fixed", Name = "two" }));
+        Assert.Equal("one", store.Get("fixed")!.Name);
+    }
+
+    [Fact]
     public void AnImportedRunIsFinishedNotResumableAndFilteredByItsStatus()
     {
         string id;
