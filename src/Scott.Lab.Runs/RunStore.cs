@@ -31,6 +31,7 @@ public sealed partial class RunStore : IDisposable
         _evaluations = _db.GetCollection<EvaluationRecord>("evaluations");
         _artifacts = _db.GetCollection<ArtifactRecord>("artifacts");
         _runs.EnsureIndex(r => r.Status);
+        _runs.EnsureIndex(r => r.Directory);
         _metrics.EnsureIndex(m => m.RunId);
         _evaluations.EnsureIndex(e => e.RunId);
         _artifacts.EnsureIndex(a => a.RunId);
@@ -59,7 +60,7 @@ public sealed partial class RunStore : IDisposable
         for (int attempt = 0; ; attempt++)
         {
             if (!idGiven) run.Id = IdSource();
-            if (!directoryGiven) run.Directory = Path.Combine(RunsDir, run.Id);
+            run.Directory = directoryGiven ? Path.TrimEndingDirectorySeparator(Path.GetFullPath(run.Directory)) : Path.Combine(RunsDir, run.Id);
             if (!nameGiven) run.Name = run.Id;
             RunLimits.Check(run);
             try
@@ -80,23 +81,36 @@ public sealed partial class RunStore : IDisposable
     public RunRecord? FindByDirectory(string directory)
     {
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        // Folders are stored as full paths (Create makes them so), so the index finds them; a folder written another
+        // way (a relative path, a trailing separator) is still found by the scan.
+        if (_runs.FindOne(r => r.Directory == full) is { } indexed) return indexed;
         return List(new RunQuery(Limit: int.MaxValue)).FirstOrDefault(r =>
             r.Directory.Length > 0 && string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(r.Directory)), full, StringComparison.Ordinal));
     }
 
     /// <summary>
     /// Runs recorded before the spec became a document kept it as YAML text; <paramref name="parseYaml"/> (the
-    /// engine's config reader) turns each into its tree once. Returns how many runs were migrated.
+    /// engine's config reader) turns each into its tree once; <paramref name="upgrade"/> (the engine's retired-key
+    /// remover) rewrites documents that name keys since removed. Returns how many runs were migrated.
     /// </summary>
-    public int MigrateLegacySpecs(Func<string, System.Text.Json.Nodes.JsonObject> parseYaml)
+    public int MigrateLegacySpecs(Func<string, System.Text.Json.Nodes.JsonObject> parseYaml, Func<System.Text.Json.Nodes.JsonObject, bool>? upgrade = null)
     {
         int migrated = 0;
+        // Documents that name keys since retired (upgrade says whether it changed the tree) are rewritten once.
+        if (upgrade is not null)
+            foreach (var run in _runs.FindAll().Where(r => r.Spec is not null).ToList())
+                if (upgrade(run.Spec!))
+                {
+                    Update(run.Id, r => r.Spec = run.Spec);
+                    migrated++;
+                }
         foreach (var run in _runs.FindAll().Where(r => r.Spec is null).ToList())
         {
             if (string.IsNullOrWhiteSpace(run.LegacySpecYaml)) continue;
             System.Text.Json.Nodes.JsonObject tree;
             try { tree = parseYaml(run.LegacySpecYaml); }
             catch (Exception) { continue; } // unreadable: left as it is, and the run page says so
+            upgrade?.Invoke(tree);
             Update(run.Id, r => { r.Spec = tree; r.LegacySpecYaml = null; });
             migrated++;
         }

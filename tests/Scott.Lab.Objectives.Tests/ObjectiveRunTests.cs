@@ -85,6 +85,23 @@ public class ObjectiveRunTests
     }
 
     [Fact]
+    public void A_spec_bound_against_the_catalog_is_built_as_it_is_and_one_bound_without_plugins_is_bound_there()
+    {
+        var tree = ConfigLoader.LoadTree(TinyPreset, ["trainer.steps=1"]);
+        var bound = RunSpecBinder.BindOrThrow(tree, Catalog.Value);
+        using (var run = RunBuilder.Build(bound, Catalog.Value))
+            Assert.Same(bound.Objective.Bound, run.Spec.Objective.Bound); // not bound a second time
+
+        var unbound = RunSpecBinder.BindWithoutPlugins(tree);
+        Assert.Null(unbound.Objective.Bound);
+        using (var run = RunBuilder.Build(unbound, Catalog.Value))
+        {
+            Assert.NotNull(run.Spec.Objective.Bound);
+            Assert.NotNull(run.Spec.Augment); // the objective's recipe filled in at build time
+        }
+    }
+
+    [Fact]
     public void An_option_the_new_objective_does_not_know_is_an_error_naming_the_key_and_the_allowed_ones()
     {
         var config = RunSpecBinder.BindWithoutPlugins(ConfigLoader.LoadTree(TinyPreset, ["objective.id=simclr", "objective.options.predictor_depth=2"]));

@@ -48,6 +48,20 @@ public sealed class RunStoreTests : IDisposable
     }
 
     [Fact]
+    public void StoredSpecsAreUpgradedOnceByTheGivenUpgrade()
+    {
+        using var store = new RunStore(_dir);
+        var old = store.Create(new RunRecord { Spec = new System.Text.Json.Nodes.JsonObject { ["model"] = new System.Text.Json.Nodes.JsonObject { ["retired"] = 1, ["width"] = 32 } } });
+        var current = store.Create(new RunRecord { Spec = new System.Text.Json.Nodes.JsonObject { ["model"] = new System.Text.Json.Nodes.JsonObject { ["width"] = 32 } } });
+        static bool Upgrade(System.Text.Json.Nodes.JsonObject tree) => tree["model"] is System.Text.Json.Nodes.JsonObject m && m.Remove("retired");
+
+        Assert.Equal(1, store.MigrateLegacySpecs(_ => throw new InvalidOperationException("no YAML here"), Upgrade));
+        Assert.Equal(0, store.MigrateLegacySpecs(_ => throw new InvalidOperationException("no YAML here"), Upgrade));
+        Assert.False(store.Get(old.Id)!.Spec!["model"]!.AsObject().ContainsKey("retired"));
+        Assert.Equal(32, store.Get(current.Id)!.Spec!["model"]!["width"]!.GetValue<int>());
+    }
+
+    [Fact]
     public void AGivenIdThatIsTakenIsRefusedNotReplaced()
     {
         using var store = new RunStore(_dir);

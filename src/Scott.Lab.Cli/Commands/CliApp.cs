@@ -105,6 +105,7 @@ public static class CliApp
         if (stored is null && !File.Exists(file))
             throw new ConfigException($"--run: {directory} is not a run of the store in {Settings(parsed).DataDir} and has no config.yaml; is it a run directory made by `scott-lab train`?");
         var tree = stored is not null ? (System.Text.Json.Nodes.JsonObject)stored.DeepClone() : ConfigLoader.LoadTree(file);
+        RetiredKeys.Strip(tree); // a run recorded before a key was removed (its resolved spec names every key)
         foreach (var assignment in overrides ?? []) ConfigLoader.ApplyOverride(tree, assignment);
         return tree;
     }

@@ -60,7 +60,7 @@ public static class WorkerCommand
         var recorder = StoreRecorder.For(store, id, stderr);
         try
         {
-            store.MigrateLegacySpecs(yaml => ConfigLoader.ParseTree(yaml, $"run {id}'s stored spec"));
+            store.MigrateLegacySpecs(yaml => ConfigLoader.ParseTree(yaml, $"run {id}'s stored spec"), RetiredKeys.Strip);
             var spec = store.Get(id)?.Spec ?? throw new ConfigException($"run {id} has no spec; launch it again from the portal.");
             var directory = new RunDirectory(string.IsNullOrEmpty(record.Directory) ? Path.Combine(store.RunsDir, id) : record.Directory);
             // The store's spec is the run's; config.yaml is its readable copy in the run folder.

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Scott.Lab.Engine.Data;
 using Scott.Lab.Engine.Models;
+using Scott.Lab.Plugins;
 
 namespace Scott.Lab.Engine.Config;
 
@@ -27,6 +28,11 @@ public sealed class RunSpec
     /// <summary>Null: not given, so the host's defaults with the objective's recipe (the binder fills it in).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public AugmentOptions? Augment { get; set; }
+
+    /// <summary>The plugins <see cref="RunSpecBinder"/> bound this spec against (null: not bound with plugins), so
+    /// <see cref="Training.RunBuilder"/> does not bind a just-bound spec a second time.</summary>
+    [JsonIgnore]
+    internal IReadOnlyList<PluginEntry>? BoundWith { get; set; }
 
     /// <summary>
     /// The spec as a config tree (the YAML presets' shape): each plugin's options as bound (every default written)

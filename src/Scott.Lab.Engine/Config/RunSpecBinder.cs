@@ -60,6 +60,9 @@ public static class RunSpecBinder
         }
         var config = new RunSpec();
         var sections = WritableProperties(typeof(RunSpec));
+        var retired = RetiredKeys.Problems(spec).ToList();
+        problems.AddRange(retired);
+        if (retired.Count > 0) RetiredKeys.Strip(spec); // reported once, not again as an unknown key
 
         // Each top-level section is bound on its own, so one bad section does not hide the others' problems.
         foreach (var (key, node) in spec)
@@ -106,6 +109,7 @@ public static class RunSpecBinder
 
         if (problems.Count > 0) return new SpecBinding(problems.Distinct().ToList(), null, null);
         if (plugins is null) return new SpecBinding([], config, null);
+        config.BoundWith = plugins;
         return new SpecBinding([], config, config.ToTree());
     }
 

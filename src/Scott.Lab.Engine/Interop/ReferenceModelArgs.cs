@@ -65,16 +65,12 @@ public sealed record ReferenceModelArgs(
         string ffn = model["ffn"]?.ToString() ?? "swiglu";
         return new ReferenceModelArgs(name, imageSize, patch, inChannels, width, Int(model, "depth", 12), Int(model, "heads", 4),
             4.0, Int(model, "registers", 0), ffn, Num(model, "dropout"), Num(model, "attn_dropout"), Num(model, "drop_path"),
-            PredictorDepthOf(resolved, model));
+            PredictorDepthOf(resolved));
     }
 
-    // MIM-JEPA keeps its predictor depth in its options; model.predictor_depth is the default for others.
-    private static int PredictorDepthOf(JsonObject resolved, JsonObject model)
-    {
-        var fromObjective = resolved["objective"]?["options"]?["predictor_depth"];
-        var node = fromObjective ?? model["predictor_depth"];
-        return TryNumber(node, out double x) ? (int)x : 3;
-    }
+    // MIM-JEPA keeps its predictor depth in its options; other objectives have no predictor (the reference's default, 3).
+    private static int PredictorDepthOf(JsonObject resolved) =>
+        TryNumber(resolved["objective"]?["options"]?["predictor_depth"], out double x) ? (int)x : 3;
 
     /// <summary>A JSON number however it was made (parsed, or created from an int, long or double).</summary>
     private static bool TryNumber(JsonNode? node, out double value)

@@ -33,9 +33,6 @@ public sealed class ModelOptions : IValidatableObject
     [Range(0.0, 0.9), Description("Stochastic depth rate of the last block (linear from 0).")]
     public double DropPath { get; set; } = 0.1;
 
-    [Range(1, 16), Description("Depth of the MIM predictor and similar heads built with the run's block type.")]
-    public int PredictorDepth { get; set; } = 3;
-
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Heads > 0 && Width % Heads != 0)

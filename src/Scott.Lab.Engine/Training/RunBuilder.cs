@@ -48,11 +48,14 @@ public static class RunBuilder
     /// <summary>
     /// Builds the run that <paramref name="spec"/> describes with the catalog's plugins. The spec goes through
     /// <see cref="RunSpecBinder"/> first (a spec built in code, or one bound against another catalog, included), so
-    /// the objective's augmentation recipe and the plugins' option checks apply on every path.
+    /// the objective's augmentation recipe and the plugins' option checks apply on every path; a spec the binder
+    /// bound against this catalog's plugins is used as it is.
     /// </summary>
     public static AssembledRun Build(RunSpec spec, PluginCatalog catalog)
     {
-        var config = RunSpecBinder.BindOrThrow(spec.ToTree(), catalog);
+        var config = spec.BoundWith is { } boundWith && boundWith.SequenceEqual(catalog.Entries)
+            ? spec
+            : RunSpecBinder.BindOrThrow(spec.ToTree(), catalog);
         var device = DeviceSelector.Select(config.Trainer.Device);
         if (config.Trainer.Threads > 0) torch.set_num_threads(config.Trainer.Threads);
 

@@ -20,7 +20,7 @@ public static class ScottLabServices
         services.AddSingleton(sp =>
         {
             var store = new RunStore(sp.GetRequiredService<PortalPaths>().DataDir);
-            store.MigrateLegacySpecs(yaml => Engine.Config.ConfigLoader.ParseTree(yaml, "a stored run's spec")); // runs recorded as YAML before
+            store.MigrateLegacySpecs(yaml => Engine.Config.ConfigLoader.ParseTree(yaml, "a stored run's spec"), Engine.Config.RetiredKeys.Strip); // runs recorded as YAML before
             return store;
         });
         services.AddSingleton<PortalPlugins>();

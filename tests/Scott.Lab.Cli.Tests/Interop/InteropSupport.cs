@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
+using Scott.Lab.Tests.Shared;
 using Scott.Lab.Engine.Analysis;
 using Scott.Lab.Engine.Interop;
 using Scott.Lab.Runs;
@@ -44,31 +45,7 @@ public static class InteropSupport
         """;
 
     /// <summary>A plain ViT (patch 7 on the 28 px sample, a 4x4 grid), SwiGLU (hidden 128), one block.</summary>
-    public const string VitConfig = """
-        name: vit-interop
-        dataset:
-          id: fashion-mnist-sample
-        tokenizer:
-          id: patch
-          options:
-            patch_size: 7
-        objective:
-          id: mim-jepa
-          options:
-            predictor_depth: 1
-        model:
-          image_size: 28
-          width: 32
-          depth: 1
-          heads: 2
-          ffn: swiglu
-          dropout: 0.0
-          attn_dropout: 0.0
-          drop_path: 0.0
-        trainer:
-          steps: 1
-          batch_size: 8
-        """;
+    public const string VitConfig = InteropConfigs.TinyVit;
 
     public static string WriteConfig(string yaml)
     {

@@ -100,6 +100,31 @@ public sealed class RunSpecBinderTests
     }
 
     [Fact]
+    public void ARetiredKeyIsOneProblemThatSaysWhereTheValueLivesNow()
+    {
+        var spec = Spec();
+        spec["model"]!["predictor_depth"] = 2;
+
+        var result = RunSpecBinder.Bind(spec, Catalog);
+
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal("model.predictor_depth", problem.Key);
+        Assert.Contains("objective.options.predictor_depth", problem.Message);
+        Assert.DoesNotContain("\n", problem.Message);
+        Assert.True(spec["model"]!.AsObject().ContainsKey("predictor_depth"), "the caller's tree stays as given");
+    }
+
+    [Fact]
+    public void AStoredSpecThatNamesARetiredKeyIsUpgradedAndThenBinds()
+    {
+        var stored = Spec();
+        stored["model"]!["predictor_depth"] = 3; // every resolved spec written before the key went names it
+        Assert.True(RetiredKeys.Strip(stored));
+        Assert.False(RetiredKeys.Strip(stored)); // nothing left to remove
+        Assert.True(RunSpecBinder.Bind(stored, Catalog).IsValid);
+    }
+
+    [Fact]
     public void EveryProblemIsReportedAtOnceUnderItsKey()
     {
         var spec = Spec();

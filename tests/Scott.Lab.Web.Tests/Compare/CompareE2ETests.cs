@@ -34,19 +34,19 @@ public sealed class CompareE2ETests(BrowserPortalFixture fixture, ITestOutputHel
             await PortalE2ETests.GotoInteractiveAsync(page, portal.BaseUrl + "/runs");
             await page.GetByTestId("runs-search").FillAsync($"cmp-{tag}");
             await Expect(page.Locator("[data-testid^=run-row-]")).ToHaveCountAsync(2);
-            await PortalE2ETests.CheckUntilAsync(page.GetByTestId($"select-{a.Id}"), page.GetByTestId("compare-selected"), "Compare (1)");
-            await PortalE2ETests.CheckUntilAsync(page.GetByTestId($"select-{b.Id}"), page.GetByTestId("compare-selected"), "Compare (2)");
-            await PortalE2ETests.ActUntilUrlAsync(page, () => page.GetByTestId("compare-selected").ClickAsync(new() { Timeout = 10_000 }),
+            await BrowserActions.CheckUntilAsync(page.GetByTestId($"select-{a.Id}"), page.GetByTestId("compare-selected"), "Compare (1)");
+            await BrowserActions.CheckUntilAsync(page.GetByTestId($"select-{b.Id}"), page.GetByTestId("compare-selected"), "Compare (2)");
+            await BrowserActions.ActUntilUrlAsync(page, () => page.GetByTestId("compare-selected").ClickAsync(new() { Timeout = 10_000 }),
                 new Regex($@"/compare\?runs={a.Id},{b.Id}$"));
             await Expect(page.Locator("[data-testid=compare-chart-loss] polyline")).ToHaveCountAsync(2);
             await Expect(page.GetByTestId("diff-row-model.width")).ToBeVisibleAsync();
             await Expect(page.GetByTestId("eval-0-1")).ToHaveAttributeAsync("data-best", "true");
 
             // Smoothing and a second metric: both land in the URL.
-            await PortalE2ETests.ActUntilUrlAsync(page,
+            await BrowserActions.ActUntilUrlAsync(page,
                 () => page.GetByTestId("compare-smoothing").EvaluateAsync("el => { el.value = '0.6'; el.dispatchEvent(new Event('change', { bubbles: true })); }"),
                 new Regex(@"smooth=0\.6"));
-            await PortalE2ETests.ActUntilUrlAsync(page, async () =>
+            await BrowserActions.ActUntilUrlAsync(page, async () =>
             {
                 var box = page.GetByTestId("metric-lr");
                 if (await box.IsCheckedAsync()) await box.UncheckAsync(); // checked but its change was lost: tick it again

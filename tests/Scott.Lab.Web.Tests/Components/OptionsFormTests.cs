@@ -157,13 +157,18 @@ public sealed class OptionsFormTests : PortalComponentTest
         await cut.InvokeAsync(() => device.Instance.ValueChanged.InvokeAsync("cpu"));
         cut.Find(Field("trainer.log_every") + " input").Input("5");
 
-        Assert.NotNull(values);
-        Assert.Equal(32, values!["batch_size"]!.GetValue<long>());
-        Assert.True(values.ContainsKey("steps"));
-        Assert.Null(values["steps"]);
-        Assert.Equal("cpu", values["device"]!.GetValue<string>());
-        Assert.Equal(5, values["log_every"]!.GetValue<long>());
-        Assert.Equal(300, values["epochs"]!.GetValue<long>()); // untouched: the type's default
+        // The select's change is handled asynchronously: on a busy machine it can finish after the last input, so
+        // the test waits for the state the inputs lead to (bUnit's WaitForAssertion) rather than reading it at once.
+        cut.WaitForAssertion(() =>
+        {
+            Assert.NotNull(values);
+            Assert.Equal(32, values!["batch_size"]!.GetValue<long>());
+            Assert.True(values.ContainsKey("steps"));
+            Assert.Null(values["steps"]);
+            Assert.Equal("cpu", values["device"]!.GetValue<string>());
+            Assert.Equal(5, values["log_every"]!.GetValue<long>());
+        }, TimeSpan.FromSeconds(30));
+        Assert.Equal(300, values!["epochs"]!.GetValue<long>()); // untouched: the type's default
 
         var bound = ConfigLoader.Deserialize<TrainerOptions>(values, "trainer");
         Assert.Equal(32, bound.BatchSize);

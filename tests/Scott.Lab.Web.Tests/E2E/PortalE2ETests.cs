@@ -102,17 +102,7 @@ public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture
             await GotoInteractiveAsync(page, portal.BaseUrl + "/experiments/new");
             await RequireHook(page, "preset-tiny", "the /experiments/new page with a preset-tiny button");
             // On a busy machine the first click can reach the page before its circuit listens: click until the form is filled.
-            var deadline = DateTime.UtcNow + TimeSpan.FromMilliseconds(BrowserTimeouts.ExpectMs * 2);
-            while (true)
-            {
-                try
-                {
-                    await page.GetByTestId("preset-tiny").ClickAsync(new() { Timeout = 10_000 });
-                    await Expect(page.GetByTestId("launch")).ToBeEnabledAsync(new() { Timeout = 10_000 });
-                    break;
-                }
-                catch (PlaywrightException) when (DateTime.UtcNow < deadline) { }
-            }
+            await BrowserActions.ClickUntilEnabledAsync(page.GetByTestId("preset-tiny"), page.GetByTestId("launch"));
             string name = "e2e-" + Guid.NewGuid().ToString("N")[..8];
             await page.GetByTestId("run-name").FillAsync(name);
             await page.GetByTestId("launch").ClickAsync();
@@ -260,48 +250,6 @@ public sealed class PortalE2ETests(BrowserPortalFixture fixture) : IClassFixture
         finally
         {
             page.WebSocket -= OnSocket;
-        }
-    }
-
-    /// <summary>
-    /// Ticks a checkbox until the page shows <paramref name="text"/> in <paramref name="state"/>: a click that lands
-    /// while the list re-renders (it refreshes itself every few seconds) can be lost on a busy machine, so the wait is
-    /// for the state the click should cause, and the click is repeated (unticked first if the DOM kept it) until then.
-    /// </summary>
-    internal static async Task CheckUntilAsync(ILocator box, ILocator state, string text)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMilliseconds(BrowserTimeouts.ExpectMs * 2);
-        while (true)
-        {
-            try
-            {
-                if (await box.IsCheckedAsync()) await box.UncheckAsync();
-                await box.CheckAsync();
-                await Expect(state).ToContainTextAsync(text, new() { Timeout = 10_000 });
-                return;
-            }
-            catch (PlaywrightException) when (DateTime.UtcNow < deadline) { }
-        }
-    }
-
-    /// <summary>
-    /// Does <paramref name="act"/> until the page's URL matches <paramref name="url"/>: on a busy machine an input can
-    /// reach the page before its circuit listens, and is then lost. Each try waits 10 s for the URL to commit (a Blazor
-    /// navigation is a history change, so there is no load event to wait for); the whole is bounded by twice the
-    /// expectation timeout.
-    /// </summary>
-    internal static async Task ActUntilUrlAsync(IPage page, Func<Task> act, Regex url)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMilliseconds(BrowserTimeouts.ExpectMs * 2);
-        while (true)
-        {
-            try
-            {
-                if (!url.IsMatch(page.Url)) await act();
-                await page.WaitForURLAsync(url, new() { WaitUntil = WaitUntilState.Commit, Timeout = 10_000 });
-                return;
-            }
-            catch (PlaywrightException) when (DateTime.UtcNow < deadline) { }
         }
     }
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.Extensions.DependencyInjection;
 using Scott.Lab.Engine.Interop;
 using Scott.Lab.Runs;
+using Scott.Lab.Tests.Shared;
 using Scott.Lab.Web.Features.Interop;
 using Scott.Lab.Web.Features.Runs;
 using Scott.Lab.Web.Hosting;
@@ -19,31 +20,7 @@ namespace Scott.Lab.Web.Tests.Interop;
 /// <summary>Weights for the tests: a one-block plain ViT on the 28 px Fashion-MNIST sample, in the reference's key names.</summary>
 public static class VitWeights
 {
-    public const string Config = """
-        name: vit-import
-        dataset:
-          id: fashion-mnist-sample
-        tokenizer:
-          id: patch
-          options:
-            patch_size: 7
-        objective:
-          id: mim-jepa
-          options:
-            predictor_depth: 1
-        model:
-          image_size: 28
-          width: 32
-          depth: 1
-          heads: 2
-          ffn: swiglu
-          dropout: 0.0
-          attn_dropout: 0.0
-          drop_path: 0.0
-        trainer:
-          steps: 1
-          batch_size: 8
-        """;
+    public const string Config = InteropConfigs.TinyVit;
 
     public static byte[] Safetensors()
     {
