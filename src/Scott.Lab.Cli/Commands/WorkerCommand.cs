@@ -31,7 +31,7 @@ public static class WorkerCommand
         };
         var flush = new Option<int>("--flush-seconds")
         {
-            Description = "With --portal: how long the worker waits at the end for the portal to take its last events (they stay in the run folder's journal otherwise).",
+            Description = "With --portal: how long the worker waits for the portal, at the start (to read and claim its run) and at the end (to take its last events; they stay in the run folder's journal otherwise).",
             DefaultValueFactory = _ => 60,
         };
         var command = new Command("worker", "Train a run stored in the run store (what the portal starts for each session).") { runId, claim, portal, flush };
@@ -89,11 +89,12 @@ public static class WorkerCommand
         IngestRun record;
         try
         {
-            record = client.GetRun(id) ?? throw new ConfigException($"--run: the portal {client.Url} has no run '{id}'.");
+            // A portal that is restarting (or a requeued job that starts before it is back) gets the same time as at the end.
+            record = Patiently(client, flush, stderr, () => client.GetRun(id)) ?? throw new ConfigException($"--run: the portal {client.Url} has no run '{id}'.");
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
-            throw new IOException($"--portal: the portal {client.Url} cannot be reached ({e.Message}); the worker needs it to read and claim run {id}. Check ScottLab:PublicUrl and that this machine can reach it.", e);
+            throw new IOException($"--portal: the portal {client.Url} could not be reached within {flush.TotalSeconds:F0} s ({e.Message}); the worker needs it to read and claim run {id}. Check ScottLab:PublicUrl and that this machine can reach it.", e);
         }
         catch (PortalException e)
         {
@@ -105,7 +106,7 @@ public static class WorkerCommand
             return 0;
         }
         using var stop = new StopSignal(stderr);
-        var (claimed, refusal) = client.Claim(id, claimToken, WorkerIdentity.Current());
+        var (claimed, refusal) = Patiently(client, flush, stderr, () => client.Claim(id, claimToken, WorkerIdentity.Current()));
         if (claimed is null)
         {
             stderr.WriteLine($"worker {Environment.ProcessId}: not training: {refusal}.");
@@ -116,6 +117,23 @@ public static class WorkerCommand
         // Training never waits for the portal; at the end (disposal) the worker gives it a bounded time to catch up.
         using var recorder = new PortalRecorder(client, id, directory, claimed.ReportedSequence, stderr) { FlushOnDispose = flush };
         return Train(parsed, id, claimed.Spec, directory, recorder, stop, stdout, stderr);
+    }
+
+    /// <summary>Calls the portal, trying again with a growing pause while it can't be reached, for up to <paramref name="wait"/>.</summary>
+    private static T Patiently<T>(PortalClient client, TimeSpan wait, TextWriter stderr, Func<T> call)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var pause = TimeSpan.FromMilliseconds(250);
+        for (bool said = false; ; said = true)
+        {
+            try { return call(); }
+            catch (Exception e) when ((e is HttpRequestException or TaskCanceledException) && clock.Elapsed + pause < wait)
+            {
+                if (!said) stderr.WriteLine($"worker {Environment.ProcessId}: the portal {client.Url} does not answer ({e.Message}); trying again for up to {wait.TotalSeconds:F0} s.");
+                Thread.Sleep(pause);
+                pause = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(5).Ticks, pause.Ticks * 2));
+            }
+        }
     }
 
     private static int Train(ParseResult parsed, string id, System.Text.Json.Nodes.JsonObject? storedSpec, string folder, IRunRecorder recorder, StopSignal stop, TextWriter stdout, TextWriter stderr)
