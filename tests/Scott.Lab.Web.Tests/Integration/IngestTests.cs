@@ -128,6 +128,49 @@ public sealed class IngestTests
         Assert.Equal(3, host.Store.Metrics(run.Id).Count);
     }
 
+    [Fact]
+    public void ARecorderWhosePortalIsDownJournalsThenDeliversInOrderAndALaterWorkerContinuesTheSequence()
+    {
+        string data = PortalHost.NewDataDir();
+        int port = PortalHost.FreePort();
+        string token = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+        RunRecord run;
+        using (var store = new RunStore(data)) // stored before the portal exists, with the token a portal would have issued
+            run = store.Create(new RunRecord { Name = "outage", Spec = Specs.Tiny(), Source = "cli", Status = RunStatus.Cancelled, ReportTokenHash = IngestTokens.Hash(token) });
+        string url = $"http://127.0.0.1:{port}";
+        var log = new StringWriter();
+        var values = new Dictionary<string, double> { ["loss"] = 1 };
+
+        using (var client = new Scott.Lab.Cli.Recording.PortalClient(url, token))
+        using (var recorder = new Scott.Lab.Cli.Recording.PortalRecorder(client, run.Id, run.Directory, 0, TextWriter.Synchronized(log), maxBackoff: TimeSpan.FromMilliseconds(300)))
+        {
+            for (long step = 0; step < 10; step++) recorder.OnMetrics(step, values); // training does not wait
+            Assert.False(recorder.Flush(TimeSpan.FromSeconds(1)), "delivered with nothing listening");
+
+            using var host = PortalHost.Http(data, port); // the portal comes up on that URL
+            Assert.True(recorder.Flush(TimeSpan.FromSeconds(30)), "not delivered once the portal answered:\n" + log);
+            Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), host.Store.Metrics(run.Id).Select(m => m.Step));
+            Assert.Equal(10, host.Store.Get(run.Id)!.ReportedSequence);
+        }
+        Assert.Contains("is unreachable", log.ToString());
+        Assert.Contains("answers again", log.ToString());
+
+        // A later worker of the run (a resume, a requeued job) continues the sequence; one that believes less was
+        // acknowledged than was (it died before the answer) sends the rest again, and nothing is counted twice.
+        using var again = PortalHost.Http(data, port);
+        foreach (long acknowledged in new long[] { 10, 4 })
+        {
+            using var client = new Scott.Lab.Cli.Recording.PortalClient(url, token);
+            using var recorder = new Scott.Lab.Cli.Recording.PortalRecorder(client, run.Id, run.Directory, acknowledged, TextWriter.Null);
+            recorder.OnMetrics(acknowledged == 10 ? 10 : 11, values);
+            Assert.True(recorder.Flush(TimeSpan.FromSeconds(30)));
+        }
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => (long)i), again.Store.Metrics(run.Id).Select(m => m.Step));
+        Assert.Equal(12, again.Store.Get(run.Id)!.ReportedSequence);
+        var journal = ReportJournal.ReadAll(Path.Combine(run.Directory, ReportJournal.FileName)).Select(e => e.Seq).ToList();
+        Assert.Equal(Enumerable.Range(1, 12).Select(i => (long)i), journal);
+    }
+
     /// <summary>Paths of <paramref name="pid"/>'s open files (Linux), or empty once it is gone.</summary>
     private static IEnumerable<string> OpenFiles(int pid)
     {
