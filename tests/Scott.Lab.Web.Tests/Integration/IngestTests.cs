@@ -171,6 +171,17 @@ public sealed class IngestTests
         Assert.Equal(Enumerable.Range(1, 12).Select(i => (long)i), journal);
     }
 
+    [Theory]
+    [InlineData("ScottLab:WorkerReporting", "nfs", "'nfs' is not one of 'http'")]
+    [InlineData("ScottLab:PublicUrl", "lab-head:5080", "'lab-head:5080' is not an http(s) URL")]
+    public void ABadReportingSettingStopsThePortalWithWhatIsWrong(string key, string value, string message)
+    {
+        using var host = new PortalHost(PortalHost.NewDataDir(), settings: new Dictionary<string, string?> { [key] = value });
+        var error = Assert.ThrowsAny<Exception>(() => host.CreateClient());
+        Assert.Contains(message, error.ToString());
+        Assert.Contains(key, error.ToString());
+    }
+
     /// <summary>Paths of <paramref name="pid"/>'s open files (Linux), or empty once it is gone.</summary>
     private static IEnumerable<string> OpenFiles(int pid)
     {
