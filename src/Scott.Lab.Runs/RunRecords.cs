@@ -72,6 +72,17 @@ public sealed class RunRecord
     /// run (so a stale worker from before a portal restart exits instead of training it a second time).
     /// </summary>
     public string? ClaimToken { get; set; }
+    /// <summary>
+    /// The highest report sequence applied to this run (<see cref="Reporting.RunEvent.Seq"/>): events at or below it
+    /// are a replay and ignored, so a worker's journal can be sent again without counting anything twice.
+    /// </summary>
+    public long ReportedSequence { get; set; }
+    /// <summary>SHA-256 (hex) of the token the run's worker reports with; the token itself is never stored.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? ReportTokenHash { get; set; }
+    /// <summary>SHA-256 (hex) of the token of the run's `eval` process (it may only send evaluations).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? EvalTokenHash { get; set; }
     /// <summary>When the run was last queued (launched or resumed): the portal starts queued runs in this order.</summary>
     public DateTime? QueuedUtc { get; set; }
     /// <summary>When the run failed: the error and the tail of its log.</summary>

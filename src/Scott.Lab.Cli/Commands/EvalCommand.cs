@@ -26,8 +26,10 @@ public static class EvalCommand
         var minSteps = new Option<int>("--min-steps") { Description = "Fewest optimiser steps of a probe: epochs are raised to reach them (small label budgets).", DefaultValueFactory = _ => 1500 };
         var batch = new Option<int>("--batch-size") { Description = "Images per feature-extraction batch.", DefaultValueFactory = _ => 256 };
         var device = new Option<string?>("--device") { Description = "auto | cpu | cuda (default: the run's)." };
+        var portal = new Option<string?>("--portal") { Description = $"Record the results in this portal (over HTTP) instead of the local run store; needs --run-id and the run's token in ${PortalClient.TokenVariable}." };
+        var runId = new Option<string?>("--run-id") { Description = "With --portal: the id of the run in the portal." };
         var command = new Command("eval", "Evaluate a run's frozen encoder with probes (results in RUN/eval/<protocol>.json).")
-            { run, checkpoint, protocol, labels, seed, baseline, linearEpochs, attentiveEpochs, minSteps, batch, device };
+            { run, checkpoint, protocol, labels, seed, baseline, linearEpochs, attentiveEpochs, minSteps, batch, device, portal, runId };
         command.SetAction(parsed =>
         {
             string dir = parsed.GetValue(run)!;
@@ -48,7 +50,13 @@ public static class EvalCommand
 
             var overrides = new List<string>();
             if (parsed.GetValue(device) is { } d) overrides.Add($"trainer.device={d}");
-            using var assembled = CliApp.BuildRun(parsed, CliApp.SpecOf(parsed, directory.Path, overrides));
+            string? portalUrl = parsed.GetValue(portal);
+            if (portalUrl is not null && string.IsNullOrEmpty(parsed.GetValue(runId)))
+                throw new ConfigException("--portal needs --run-id ID: the run whose results the portal records.");
+            // With --portal the spec comes from the portal: this process never opens the store.
+            using var client = portalUrl is null ? null : new PortalClient(portalUrl, Environment.GetEnvironmentVariable(PortalClient.TokenVariable));
+            var tree = client is null ? CliApp.SpecOf(parsed, directory.Path, overrides) : PortalSpec(client, parsed.GetValue(runId)!, overrides);
+            using var assembled = CliApp.BuildRun(parsed, tree);
             string? used = null;
             if (subject == EvalSubject.Checkpoint)
             {
@@ -87,12 +95,36 @@ public static class EvalCommand
                 stdout.WriteLine($"best probe on validation: {best.Protocol} → test top-1 {best.Top1:P2}");
             }
             // Results of a run the store knows (by its folder) are recorded there too, for the portal.
-            using (var recorder = StoreRecorder.Open(CliApp.Settings(parsed).DataDir, stderr))
+            if (client is not null)
+            {
+                // Evaluations are unsequenced (idempotent by id): an eval can run beside the run's worker.
+                using var reporter = new PortalRecorder(client, parsed.GetValue(runId)!, directory.Path, 0, stderr, sequenced: false) { FlushOnDispose = TimeSpan.FromSeconds(60) };
+                reporter.Record(RunEvents.Evaluations(parsed.GetValue(runId)!, written));
+            }
+            else
+            {
+                using var recorder = StoreRecorder.Open(CliApp.Settings(parsed).DataDir, stderr);
                 recorder.RecordEvaluations(directory.Path, written);
+            }
             stdout.WriteLine($"results: {evalDir}/ (validation: {results[0].ValidationOrigin})");
             return 0;
         });
         return command;
+    }
+
+    private static System.Text.Json.Nodes.JsonObject PortalSpec(PortalClient client, string runId, IEnumerable<string> overrides)
+    {
+        Scott.Lab.Runs.Reporting.IngestRun? stored;
+        try { stored = client.GetRun(runId); }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            throw new IOException($"--portal: the portal {client.Url} cannot be reached ({e.Message}); eval needs it for run {runId}'s spec.", e);
+        }
+        catch (PortalException e) { throw new ConfigException($"--portal: {e.Message}"); }
+        if (stored?.Spec is null) throw new ConfigException($"--run-id: the portal {client.Url} has no run '{runId}' with a spec.");
+        var tree = (System.Text.Json.Nodes.JsonObject)stored.Spec.DeepClone();
+        foreach (var assignment in overrides) ConfigLoader.ApplyOverride(tree, assignment);
+        return tree;
     }
 
     private static List<EvalProtocol> ParseProtocols(string value) => value switch

@@ -4,6 +4,7 @@ using Scott.Lab.Cli.Terminal;
 using System.CommandLine;
 using Scott.Lab.Engine.Config;
 using Scott.Lab.Engine.Training;
+using Scott.Lab.Runs.Reporting;
 
 namespace Scott.Lab.Cli.Commands;
 
@@ -18,7 +19,9 @@ public static class TrainCommand
         var device = new Option<string?>("--device") { Description = "auto | cpu | cuda (overrides trainer.device)." };
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many steps in total; the schedule still spans the whole run." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir from its latest checkpoint, with its saved config." };
-        var command = new Command("train", "Pre-train an encoder.") { config, set, runDir, device, maxSteps, resume };
+        var portal = new Option<string?>("--portal") { Description = "Record the run in this portal (over HTTP) instead of the local run store, e.g. http://lab-head:5080." };
+        var token = new Option<string?>("--token") { Description = $"With --portal: the portal's admin key, where it needs one (default: ${PortalClient.TokenVariable})." };
+        var command = new Command("train", "Pre-train an encoder.") { config, set, runDir, device, maxSteps, resume, portal, token };
         command.SetAction(parsed =>
         {
             bool resuming = parsed.GetValue(resume);
@@ -50,8 +53,10 @@ public static class TrainCommand
                              $"({run.Loader.Count} images, {run.TotalSteps} steps, {run.Device.type.ToString().ToLowerInvariant()})");
 
             // The run is recorded in the store it shares with the portal (source "cli"); a store problem is only a warning.
-            using var recorder = StoreRecorder.Open(CliApp.Settings(parsed).DataDir, stderr);
-            recorder.AttachCliRun(run, directory.Path, name, resuming);
+            // With --portal, the portal records it: this process never opens the store.
+            using var recorder = parsed.GetValue(portal) is { } url
+                ? AttachToPortal(url, parsed.GetValue(token) ?? Environment.GetEnvironmentVariable(PortalClient.TokenVariable), run, directory.Path, name, resuming, stderr)
+                : AttachToStore(CliApp.Settings(parsed).DataDir, run, directory.Path, name, resuming, stderr);
             recorder.MarkRunning(run, resuming ? StoreRecorder.CheckpointStep(new Checkpoints(directory.Path).Latest()) : null);
             var line = new ProgressLine(stderr, run.Spec.Trainer.LogEvery);
             TrainingSummary summary;
@@ -72,5 +77,47 @@ public static class TrainCommand
             return 0;
         });
         return command;
+    }
+
+    private static IRunRecorder AttachToStore(string dataDir, AssembledRun run, string directory, string name, bool resuming, TextWriter stderr)
+    {
+        var recorder = StoreRecorder.Open(dataDir, stderr);
+        recorder.AttachCliRun(run, directory, name, resuming);
+        return recorder;
+    }
+
+    /// <summary>The portal records the run (a new one, or for --resume the one it has for the folder) and gives its token.</summary>
+    private static IRunRecorder AttachToPortal(string url, string? adminKey, AssembledRun run, string directory, string name, bool resuming, TextWriter stderr)
+    {
+        var client = new PortalClient(url, null);
+        CliRunResponse created;
+        try
+        {
+            created = client.CreateCliRun(new CliRunRequest
+            {
+                Name = name,
+                Directory = directory,
+                Spec = run.Resolved,
+                Dataset = run.Spec.Dataset.Id,
+                Tokenizer = run.Spec.Tokenizer.Id,
+                Objective = run.Spec.Objective.Id,
+                TotalSteps = run.TotalSteps,
+                Resuming = resuming,
+            }, adminKey);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            client.Dispose();
+            throw new IOException($"--portal: the portal {client.Url} cannot be reached ({e.Message}). Start it, or train without --portal to record the run in the local store.", e);
+        }
+        catch (PortalException e)
+        {
+            client.Dispose();
+            throw new ConfigException($"--portal: {e.Message}" + (e.Status == System.Net.HttpStatusCode.Forbidden ? " Pass the portal's admin key with --token." : ""));
+        }
+        client.UseToken(created.Token);
+        stderr.WriteLine($"run {created.Run.Id}: recorded by the portal {client.Url}");
+        // Disposing it gives the portal up to 60 s to take the last events, then leaves them in the journal.
+        return new PortalRecorder(client, created.Run.Id, directory, created.Run.ReportedSequence, stderr, ownsClient: true) { FlushOnDispose = TimeSpan.FromSeconds(60) };
     }
 }

@@ -5,6 +5,7 @@ using System.CommandLine;
 using Scott.Lab.Engine.Config;
 using Scott.Lab.Engine.Training;
 using Scott.Lab.Runs;
+using Scott.Lab.Runs.Reporting;
 
 namespace Scott.Lab.Cli.Commands;
 
@@ -24,8 +25,19 @@ public static class WorkerCommand
         {
             Description = "The claim token the portal gave the run when it started this worker; the worker trains only while the run still has it.",
         };
-        var command = new Command("worker", "Train a run stored in the run store (what the portal starts for each session).") { runId, claim };
-        command.SetAction(parsed => Execute(parsed, parsed.GetValue(runId)!, parsed.GetValue(claim), stdout, stderr));
+        var portal = new Option<string?>("--portal")
+        {
+            Description = $"Report to this portal over HTTP (its ingest API) instead of opening the run store; the run's token comes from ${PortalClient.TokenVariable}.",
+        };
+        var flush = new Option<int>("--flush-seconds")
+        {
+            Description = "With --portal: how long the worker waits for the portal, at the start (to read and claim its run) and at the end (to take its last events; they stay in the run folder's journal otherwise).",
+            DefaultValueFactory = _ => 60,
+        };
+        var command = new Command("worker", "Train a run stored in the run store (what the portal starts for each session).") { runId, claim, portal, flush };
+        command.SetAction(parsed => parsed.GetValue(portal) is { } url
+            ? ExecuteWithPortal(parsed, parsed.GetValue(runId)!, parsed.GetValue(claim), url, TimeSpan.FromSeconds(Math.Max(0, parsed.GetValue(flush))), stdout, stderr)
+            : Execute(parsed, parsed.GetValue(runId)!, parsed.GetValue(claim), stdout, stderr));
         return command;
     }
 
@@ -57,12 +69,80 @@ public static class WorkerCommand
         }
         record = claimed;
 
-        var recorder = StoreRecorder.For(store, id, stderr);
+        using var recorder = StoreRecorder.For(store, id, stderr);
+        store.MigrateLegacySpecs(yaml => ConfigLoader.ParseTree(yaml, $"run {id}'s stored spec"), RetiredKeys.Strip);
+        var stored = store.Get(id);
+        return Train(parsed, id, stored?.Spec, string.IsNullOrEmpty(record.Directory) ? Path.Combine(store.RunsDir, id) : record.Directory, recorder, stop, stdout, stderr);
+    }
+
+    /// <summary>
+    /// The worker of a portal that takes reports over HTTP: reads its run and claims it through the ingest API and
+    /// never opens the LiteDB file (the portal is the only process that does). The token is the run's, from
+    /// $SCOTT_LAB_TOKEN.
+    /// </summary>
+    private static int ExecuteWithPortal(ParseResult parsed, string id, string? claimToken, string url, TimeSpan flush, TextWriter stdout, TextWriter stderr)
+    {
+        string token = Environment.GetEnvironmentVariable(PortalClient.TokenVariable) ?? "";
+        if (token.Length == 0)
+            throw new ConfigException($"--portal: no token in ${PortalClient.TokenVariable}. The portal sets it when it starts a worker; by hand, use the token the portal issued for run {id}.");
+        using var client = new PortalClient(url, token);
+        IngestRun record;
         try
         {
-            store.MigrateLegacySpecs(yaml => ConfigLoader.ParseTree(yaml, $"run {id}'s stored spec"), RetiredKeys.Strip);
-            var spec = store.Get(id)?.Spec ?? throw new ConfigException($"run {id} has no spec; launch it again from the portal.");
-            var directory = new RunDirectory(string.IsNullOrEmpty(record.Directory) ? Path.Combine(store.RunsDir, id) : record.Directory);
+            // A portal that is restarting (or a requeued job that starts before it is back) gets the same time as at the end.
+            record = Patiently(client, flush, stderr, () => client.GetRun(id)) ?? throw new ConfigException($"--run: the portal {client.Url} has no run '{id}'.");
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            throw new IOException($"--portal: the portal {client.Url} could not be reached within {flush.TotalSeconds:F0} s ({e.Message}); the worker needs it to read and claim run {id}. Check ScottLab:PublicUrl and that this machine can reach it.", e);
+        }
+        catch (PortalException e)
+        {
+            throw new ConfigException($"--portal: {e.Message}");
+        }
+        if (record.Status == RunStatus.Completed)
+        {
+            stderr.WriteLine($"run {id} is already Completed; nothing to do.");
+            return 0;
+        }
+        using var stop = new StopSignal(stderr);
+        var (claimed, refusal) = Patiently(client, flush, stderr, () => client.Claim(id, claimToken, WorkerIdentity.Current()));
+        if (claimed is null)
+        {
+            stderr.WriteLine($"worker {Environment.ProcessId}: not training: {refusal}.");
+            return NotClaimed;
+        }
+        string directory = claimed.Directory;
+        stderr.WriteLine($"worker {Environment.ProcessId}: reporting to {client.Url} (journal: {Path.Combine(directory, PortalRecorder.JournalFile)}).");
+        // Training never waits for the portal; at the end (disposal) the worker gives it a bounded time to catch up.
+        using var recorder = new PortalRecorder(client, id, directory, claimed.ReportedSequence, stderr) { FlushOnDispose = flush };
+        return Train(parsed, id, claimed.Spec, directory, recorder, stop, stdout, stderr);
+    }
+
+    /// <summary>Calls the portal, trying again with a growing pause while it can't be reached, for up to <paramref name="wait"/>.</summary>
+    private static T Patiently<T>(PortalClient client, TimeSpan wait, TextWriter stderr, Func<T> call)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var pause = TimeSpan.FromMilliseconds(250);
+        for (bool said = false; ; said = true)
+        {
+            try { return call(); }
+            catch (Exception e) when ((e is HttpRequestException or TaskCanceledException) && clock.Elapsed + pause < wait)
+            {
+                if (!said) stderr.WriteLine($"worker {Environment.ProcessId}: the portal {client.Url} does not answer ({e.Message}); trying again for up to {wait.TotalSeconds:F0} s.");
+                Thread.Sleep(pause);
+                pause = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(5).Ticks, pause.Ticks * 2));
+            }
+        }
+    }
+
+    private static int Train(ParseResult parsed, string id, System.Text.Json.Nodes.JsonObject? storedSpec, string folder, IRunRecorder recorder, StopSignal stop, TextWriter stdout, TextWriter stderr)
+    {
+        try
+        {
+            var spec = storedSpec ?? throw new ConfigException($"run {id} has no spec; launch it again from the portal.");
+            RetiredKeys.Strip(spec); // a run stored before a key was removed
+            var directory = new RunDirectory(folder);
             // The store's spec is the run's; config.yaml is its readable copy in the run folder.
             using var run = CliApp.BuildRun(parsed, spec);
             directory.WriteConfig(run.Resolved);

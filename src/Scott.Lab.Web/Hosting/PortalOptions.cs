@@ -44,6 +44,21 @@ public sealed class PortalOptions
     /// </summary>
     public List<string> TrustedOrigins { get; set; } = [];
 
+    /// <summary>
+    /// How workers report their runs: <c>http</c> (default) to the portal's ingest API, so that the portal is the only
+    /// process that opens the LiteDB file; <c>store</c>: workers write the store themselves (shared mode, one machine).
+    /// </summary>
+    public string WorkerReporting { get; set; } = "http";
+
+    /// <summary>
+    /// The portal's address as workers reach it (e.g. <c>http://lab-head:5080</c> for workers on other nodes).
+    /// Default: the address the portal listens on (0.0.0.0 and [::] become 127.0.0.1).
+    /// </summary>
+    public string? PublicUrl { get; set; }
+
+    /// <summary>How long a worker waits at its end for the portal to take its last events, in seconds (they stay in its journal otherwise).</summary>
+    public int WorkerFlushSeconds { get; set; } = 60;
+
     /// <summary>Largest weights file for Import weights, in MB (the paper's encoder is about 90 MB).</summary>
     public int MaxWeightsUploadMegabytes { get; set; } = 1024;
 }

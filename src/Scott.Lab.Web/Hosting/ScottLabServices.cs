@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Scott.Lab.Runs;
 using Scott.Lab.Web.Features.Experiments;
 using Scott.Lab.Web.Features.Compare;
+using Scott.Lab.Web.Features.Ingest;
 using Scott.Lab.Web.Features.Interop;
 using Scott.Lab.Web.Features.Maps;
 using Scott.Lab.Web.Features.Plugins;
@@ -28,6 +29,7 @@ public static class ScottLabServices
         services.AddSingleton<AdminGate>();
         services.AddMaps();
         services.AddInterop();
+        services.AddIngest();
         services.AddSingleton(sp => new Runs.Snapshots.SnapshotStore(sp.GetRequiredService<RunStore>())).AddSingleton<CompareService>().AddHostedService<MetricDigestWarmer>();
         services.AddSingleton<SessionManager>().AddSingleton<IRunLauncher>(sp => sp.GetRequiredService<SessionManager>()).AddHostedService(sp => sp.GetRequiredService<SessionManager>());
         return services;
@@ -40,6 +42,7 @@ public static class ScottLabServices
         app.MapMapEndpoints();
         app.MapCompareEndpoints();
         app.MapInteropEndpoints();
+        app.MapIngestEndpoints();
         return app;
     }
 }

@@ -36,9 +36,37 @@ internal static class TestDataDir
 
 /// <summary>The portal on a data folder of its own (so that a second host on the same folder is a portal restart).</summary>
 public sealed class PortalHost(string dataDir, string? listenBeyondLoopback = null, string? adminKey = null,
-    IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+    IReadOnlyDictionary<string, string?>? settings = null, int? httpPort = null) : WebApplicationFactory<Program>
 {
     public string DataDir { get; } = dataDir;
+
+    /// <summary>
+    /// With <c>httpPort</c>, the portal listens on a real loopback port (Kestrel), so the workers it starts report to
+    /// it over HTTP (ScottLab:WorkerReporting=http). Without, it is the in-memory test server and workers write the
+    /// store themselves. A second host on the same data folder and port is a portal restart at the same URL.
+    /// </summary>
+    public int? HttpPort { get; } = httpPort;
+
+    public string? Url => HttpPort is { } port ? $"http://127.0.0.1:{port}" : null;
+
+    /// <summary>A loopback port nothing listens on now.</summary>
+    public static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    /// <summary>A portal on a fresh data folder that takes its workers' reports over HTTP.</summary>
+    public static PortalHost Http(string? dataDir = null, int? port = null, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var host = new PortalHost(dataDir ?? NewDataDir(), settings: settings, httpPort: port ?? FreePort());
+        host.UseKestrel();
+        host.StartServer();
+        return host;
+    }
 
     public static string NewDataDir()
     {
@@ -50,6 +78,7 @@ public sealed class PortalHost(string dataDir, string? listenBeyondLoopback = nu
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ScottLab:DataDir", DataDir);
+        if (HttpPort is { } port) builder.UseSetting("urls", $"http://127.0.0.1:{port}");
         builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ScottLab:DataDir"] = DataDir,

@@ -14,7 +14,8 @@ namespace Scott.Lab.Web.Tests.Integration;
 
 /// <summary>
 /// Training sessions end to end: real `scott-lab worker` processes (started from this test's output folder, where
-/// scott-lab.dll and the built-in plugins sit) on the tiny preset cut down to a few steps.
+/// scott-lab.dll and the built-in plugins sit) on the tiny preset cut down to a few steps. The portal listens on a
+/// loopback port, so its workers report over HTTP (SessionHardeningTests keep the in-memory server: store mode).
 /// </summary>
 [Collection(nameof(SessionTests))] // one worker at a time: the tests run on small shared machines
 public sealed class SessionTests
@@ -37,7 +38,7 @@ public sealed class SessionTests
     [Fact]
     public async Task TheTinyPresetLaunchedThroughTheApiCompletesWithMetricsAndCheckpoints()
     {
-        using var host = new PortalHost(PortalHost.NewDataDir());
+        using var host = PortalHost.Http(); // workers report over HTTP
         var client = host.CreateClient();
         try
         {
@@ -82,7 +83,7 @@ public sealed class SessionTests
     [Fact]
     public async Task CancelStopsWithACheckpointAQueuedRunIsDroppedAndResumeCompletes()
     {
-        using var host = new PortalHost(PortalHost.NewDataDir());
+        using var host = PortalHost.Http(); // workers report over HTTP
         var client = host.CreateClient();
         try
         {
@@ -123,7 +124,7 @@ public sealed class SessionTests
     [Fact]
     public async Task AWorkerThatOutlivesTheCancelGracePeriodIsKilledAndItsRunResumesFromTheLastCheckpoint()
     {
-        using var host = new PortalHost(PortalHost.NewDataDir());
+        using var host = PortalHost.Http(); // workers report over HTTP
         var client = host.CreateClient();
         try
         {
@@ -157,7 +158,7 @@ public sealed class SessionTests
     [Fact]
     public async Task WithALimitOfTwoPerDeviceTwoRunsTrainAtOnceAndAThirdWaits()
     {
-        using var host = new PortalHost(PortalHost.NewDataDir(), settings: new Dictionary<string, string?> { ["ScottLab:MaxConcurrentRunsPerDevice"] = "2" });
+        using var host = PortalHost.Http(settings: new Dictionary<string, string?> { ["ScottLab:MaxConcurrentRunsPerDevice"] = "2" });
         var client = host.CreateClient();
         try
         {
@@ -190,8 +191,9 @@ public sealed class SessionTests
     public async Task AKilledWorkerFailsWithItsLogTailAndItsResumeSurvivesAPortalRestart()
     {
         string data = PortalHost.NewDataDir();
+        int port = PortalHost.FreePort(); // the restarted portal answers at the same URL, as a real one would
         string id;
-        using (var host = new PortalHost(data))
+        using (var host = PortalHost.Http(data, port))
         {
             var client = host.CreateClient();
             try
@@ -221,7 +223,7 @@ public sealed class SessionTests
             }
         }
 
-        using var restarted = new PortalHost(data);
+        using var restarted = PortalHost.Http(data, port);
         var again = restarted.CreateClient();
         try
         {

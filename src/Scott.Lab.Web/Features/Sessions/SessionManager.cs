@@ -6,6 +6,7 @@ using Scott.Lab.Engine.Config;
 using Scott.Lab.Runs;
 using Scott.Lab.Web.Hosting;
 using Scott.Lab.Web.Features.Plugins;
+using Scott.Lab.Web.Features.Ingest;
 
 namespace Scott.Lab.Web.Features.Sessions;
 
@@ -35,10 +36,27 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     private readonly Lazy<bool> _cudaAvailable = new(() => TorchSharp.torch.cuda.is_available());
     private bool _started;
 
-    public SessionManager(RunStore store, PortalPlugins plugins, PortalPaths paths, IOptions<PortalOptions> options, ILogger<SessionManager> logger)
+    public SessionManager(RunStore store, PortalPlugins plugins, PortalPaths paths, IOptions<PortalOptions> options, ILogger<SessionManager> logger,
+        WorkerReporting reporting) // [ingest seam]
     {
         (_store, _plugins, _paths, _options, _logger) = (store, plugins, paths, options.Value, logger);
+        _reporting = reporting; // [ingest seam]
     }
+
+    // ---- [ingest seam] issue 18, the reporting path: everything the portal does so its workers report over HTTP ----
+    // The lead moves these into the executors (local, slurm) and the watcher when merging with the executor split.
+    private readonly WorkerReporting _reporting;
+
+    /// <summary>
+    /// [ingest seam] The extra arguments (<c>--portal URL</c>, ...) and environment (the run's token) of a worker or
+    /// eval process for <paramref name="run"/>; empty when workers write the store themselves (ScottLab:WorkerReporting).
+    /// </summary>
+    private (IReadOnlyList<string> Args, IReadOnlyDictionary<string, string> Environment) ReportingFor(RunRecord run, IngestScope scope) =>
+        _reporting.For(run, scope);
+
+    /// <summary>[ingest seam] Before a gone worker's run is judged: apply what its journal holds that the portal has not seen.</summary>
+    private void CatchUpReports(string runId) => _reporting.CatchUp(runId);
+    // ---- end of [ingest seam] -------------------------------------------------------------------------------
 
     /// <summary>How long a cancelled worker gets to save its checkpoint before it is killed.</summary>
     public TimeSpan CancelGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
@@ -234,10 +252,17 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         lock (_gate)
         {
             _started = true;
-            foreach (var run in _store.List(new RunQuery(Status: RunStatus.Running, Limit: int.MaxValue)))
+            foreach (var listed in _store.List(new RunQuery(Status: RunStatus.Running, Limit: int.MaxValue)))
             {
+                var run = listed;
                 bool? alive = TrainerAlive(run);
                 if (alive is null) continue; // trained on another machine: only it can tell whether it still runs
+                if (alive == false) // [ingest seam] its journal may say how it ended
+                {
+                    CatchUpReports(run.Id);
+                    if (_store.Get(run.Id) is not { Status: RunStatus.Running } caughtUp) continue;
+                    run = caughtUp;
+                }
                 if (alive == true && run.WorkerPid is { } pid)
                 {
                     var worker = new Worker(run.Id, DeviceOf(run), pid, null, external: run.Source == "cli" && !IsWorkerOf(pid, run.Id), WorkerIdentity.Of(run));
@@ -340,6 +365,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     /// </summary>
     private bool MarkInterrupted(RunRecord seen, string why)
     {
+        CatchUpReports(seen.Id); // [ingest seam] a journal that says how it ended wins over "interrupted"
         var changed = _store.TryUpdate(seen.Id, r =>
         {
             if (r.Status != RunStatus.Running || r.WorkerPid != seen.WorkerPid) return false;
@@ -454,7 +480,9 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         var args = new List<string> { "eval", "--run", run.Directory, "--protocol", job.Protocol };
         if (job.LabelsPerClass is { } n) args.AddRange(["--labels-per-class", n.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         args.AddRange(CommonArgs());
-        var process = StartScottLab(args, Path.Combine(run.Directory, "eval.log"), $"eval {job.Protocol} of run {run.Id}");
+        var (reportArgs, environment) = ReportingFor(run, IngestScope.Evaluation); // [ingest seam]
+        args.AddRange(reportArgs);
+        var process = StartScottLab(args, Path.Combine(run.Directory, "eval.log"), $"eval {job.Protocol} of run {run.Id}", environment);
         var evaluation = new Worker(run.Id, device, process.Id, process, external: false);
         _evaluations[run.Id] = evaluation;
         _logger.LogInformation("Run {RunId}: evaluation {Pid} ({Protocol}) started on {Device}", run.Id, process.Id, job.Protocol, device);
@@ -510,7 +538,9 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         Directory.CreateDirectory(run.Directory);
         var args = new List<string> { "worker", "--run", run.Id, "--claim", claimToken };
         args.AddRange(CommonArgs());
-        var process = StartScottLab(args, Path.Combine(run.Directory, "worker.log"), $"worker for run {run.Id}");
+        var (reportArgs, environment) = ReportingFor(run, IngestScope.Worker); // [ingest seam]
+        args.AddRange(reportArgs);
+        var process = StartScottLab(args, Path.Combine(run.Directory, "worker.log"), $"worker for run {run.Id}", environment);
         var worker = new Worker(run.Id, device, process.Id, process, external: false);
         _active[run.Id] = worker;
         _logger.LogInformation("Run {RunId}: worker {Pid} started on {Device}", run.Id, process.Id, device);
@@ -534,7 +564,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     /// shell opens the log and execs the worker (same pid) in its own session: it writes to the file itself, so it
     /// outlives the portal, and a Ctrl+C meant for the portal does not reach it.
     /// </summary>
-    private Process StartScottLab(IReadOnlyList<string> args, string log, string what)
+    private Process StartScottLab(IReadOnlyList<string> args, string log, string what, IReadOnlyDictionary<string, string>? environment = null)
     {
         string dll = ScottLabCli.Dll;
         if (!File.Exists(dll))
@@ -557,6 +587,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         foreach (var a in args) info.ArgumentList.Add(a);
         info.UseShellExecute = false;
         info.WorkingDirectory = _paths.ContentRoot;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value; // [ingest seam] the run's token
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {info.FileName}");
         if (OperatingSystem.IsWindows()) CopyOutput(process, log);
         return process;
@@ -613,6 +644,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         lock (_gate)
         {
             _active.Remove(worker.RunId);
+            CatchUpReports(worker.RunId); // [ingest seam] what the worker could not send before it exited
             var run = _store.Get(worker.RunId);
             bool unfinished = run is not null && (run.Status == RunStatus.Running || (run.Status == RunStatus.Queued && !_queue.Any(q => q.RunId == worker.RunId && q.Evaluation is null)));
             // Another worker claimed the run (this one exited without training it): that one's outcome counts.

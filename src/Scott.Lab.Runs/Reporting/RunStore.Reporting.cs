@@ -1,0 +1,93 @@
+using Scott.Lab.Runs.Reporting;
+
+namespace Scott.Lab.Runs;
+
+public sealed partial class RunStore
+{
+    /// <summary>
+    /// Applies a worker's events to run <paramref name="runId"/> in one transaction (the store's machine-wide lock):
+    /// the one applier behind both reporting paths (the CLI's in-process recorder and the portal's ingest API).
+    /// Sequenced events at or below the run's <see cref="RunRecord.ReportedSequence"/> were applied before and are
+    /// skipped; metrics rows are keyed by (run, step). Returns the run's highest applied sequence, or null when there
+    /// is no such run. Records an event carries are always filed under this run, whatever run id they name.
+    /// </summary>
+    public long? ApplyEvents(string runId, IReadOnlyList<RunEvent> events)
+    {
+        if (!_db.BeginTrans()) throw new InvalidOperationException("RunStore: a transaction is already open on this thread.");
+        try
+        {
+            var run = _runs.FindById(runId);
+            if (run is null) { _db.Rollback(); return null; }
+            long applied = run.ReportedSequence;
+            foreach (var e in events)
+            {
+                if (e.Seq > 0 && e.Seq <= applied) continue; // a replay
+                Apply(run, e);
+                if (e.Seq > applied) applied = e.Seq;
+            }
+            run.ReportedSequence = applied;
+            run.UpdatedUtc = DateTime.UtcNow;
+            _runs.Update(run);
+            _db.Commit();
+            return applied;
+        }
+        catch
+        {
+            _db.Rollback();
+            throw;
+        }
+    }
+
+    private void Apply(RunRecord run, RunEvent e)
+    {
+        var at = e.AtUtc == default ? DateTime.UtcNow : DateTime.SpecifyKind(e.AtUtc, DateTimeKind.Utc);
+        switch (e.Kind)
+        {
+            case RunEventKind.Running:
+                run.Status = RunStatus.Running;
+                run.History.Add(new StatusChange { Status = RunStatus.Running, AtUtc = at, Message = e.Message });
+                if (e.WorkerPid is { } pid && e.WorkerStartedUtc is { } started && !string.IsNullOrEmpty(e.WorkerHost))
+                    new WorkerIdentity(pid, DateTime.SpecifyKind(started, DateTimeKind.Utc), e.WorkerHost).WriteTo(run);
+                run.Device = e.Device ?? run.Device;
+                if (e.Plugins is not null) run.Plugins = e.Plugins;
+                run.GitCommit = e.GitCommit;
+                if (e.Libraries is not null) run.Libraries = e.Libraries;
+                if (e.TotalSteps is { } total) run.TotalSteps = total;
+                run.ResumeRequested = false;
+                run.Error = null;
+                break;
+            case RunEventKind.Metrics:
+                long step = e.Step!.Value;
+                _metrics.Upsert(new MetricRow { Id = MetricId(run.Id, step), RunId = run.Id, Step = step, Values = new Dictionary<string, double>(e.Values!) });
+                run.Step = step + 1; // rows carry the index of the step just done
+                if (e.Values!.TryGetValue("loss", out double loss) && double.IsFinite(loss)) run.LastLoss = loss;
+                break;
+            case RunEventKind.Truncate:
+                TruncateMetricsFrom(run.Id, e.Step!.Value);
+                break;
+            case RunEventKind.Artifact:
+                var artifact = e.Artifact!;
+                artifact.RunId = run.Id;
+                AddArtifact(artifact);
+                break;
+            case RunEventKind.Evaluation:
+                var evaluation = e.Evaluation!;
+                // Ids are "run:name"; another run's id is refiled under this run, never overwriting that run's result.
+                int colon = evaluation.Id.IndexOf(':');
+                evaluation.Id = $"{run.Id}:{(colon >= 0 ? evaluation.Id[(colon + 1)..] : evaluation.Id)}";
+                evaluation.RunId = run.Id;
+                AddEvaluation(evaluation);
+                break;
+            case RunEventKind.Finished:
+            case RunEventKind.Failed:
+                var status = e.Kind == RunEventKind.Failed ? RunStatus.Failed : e.Status!.Value;
+                if (e.Step is { } done) run.Step = done;
+                if (e.LastLoss is { } last && double.IsFinite(last)) run.LastLoss = last;
+                run.Status = status;
+                run.History.Add(new StatusChange { Status = status, AtUtc = at, Message = e.Message });
+                WorkerIdentity.Clear(run);
+                if (e.Error is not null) run.Error = e.Error;
+                break;
+        }
+    }
+}
