@@ -49,7 +49,9 @@ public static class WorkerCommand
 
         // The claim is atomic: of two workers started for one run (a stale one from before a portal restart, two by
         // hand), exactly one trains it; the other leaves the run as it is.
-        var (claimed, refusal) = RunClaim.TryClaim(store, id, claimToken, WorkerIdentity.Current());
+        // In a Slurm job, a later attempt of the run's job (after a requeue, preemption or node failure) may claim it again.
+        var attempt = JobAttempt.FromEnvironment();
+        var (claimed, refusal) = RunClaim.TryClaim(store, id, claimToken, WorkerIdentity.Current(), attempt);
         if (claimed is null)
         {
             stderr.WriteLine($"worker {Environment.ProcessId}: not training: {refusal}.");
@@ -84,6 +86,18 @@ public static class WorkerCommand
             var line = new ProgressLine(stderr, run.Spec.Trainer.LogEvery);
             var summary = new TrainingDriver(run, directory, recorder).Run(resume, null, line.Show, stop.Token);
             line.Finish();
+            if (summary.Cancelled && attempt is not null && store.Get(id) is { IsSlurm: true, StopRequested: false, JobId: var job } && job == attempt.JobId)
+            {
+                // Nobody cancelled it: Slurm stopped this attempt (requeue, preemption, a node going down). The run stays
+                // Running for the job's next attempt, which resumes from the checkpoint just saved.
+                store.Update(id, r => r.History.Add(new StatusChange
+                {
+                    Status = RunStatus.Running, AtUtc = DateTime.UtcNow,
+                    Message = $"{attempt} was stopped by Slurm at step {summary.Steps} with a checkpoint; the job's next attempt resumes it",
+                }));
+                stdout.WriteLine($"stopped by Slurm: {summary.Steps}/{summary.TotalSteps} steps, checkpoint saved; the next attempt of job {attempt.JobId} resumes.");
+                return 0;
+            }
             recorder.Finish(summary);
             stdout.WriteLine($"{(summary.Cancelled ? "cancelled" : "done")}: {summary.Steps}/{summary.TotalSteps} steps, loss {summary.FirstLoss:F4} -> {summary.LastLoss:F4}, {summary.WallSeconds:F1} s.");
             return 0;

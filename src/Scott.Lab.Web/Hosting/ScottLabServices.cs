@@ -29,6 +29,7 @@ public static class ScottLabServices
         services.AddMaps();
         services.AddInterop();
         services.AddSingleton(sp => new Runs.Snapshots.SnapshotStore(sp.GetRequiredService<RunStore>())).AddSingleton<CompareService>().AddHostedService<MetricDigestWarmer>();
+        services.AddSingleton<WorkerCommandLine>().AddSingleton<LocalExecutor>().AddSingleton<SlurmExecutor>();
         services.AddSingleton<SessionManager>().AddSingleton<IRunLauncher>(sp => sp.GetRequiredService<SessionManager>()).AddHostedService(sp => sp.GetRequiredService<SessionManager>());
         return services;
     }
