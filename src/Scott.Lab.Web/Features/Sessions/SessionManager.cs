@@ -133,7 +133,8 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         var binding = RunSpecBinder.Bind(spec, _plugins.Catalog);
         if (!binding.IsValid) return new LaunchResult(null, binding.Problems);
         var config = binding.Spec!;
-        if (config.Trainer.Device == "cuda" && !_cudaAvailable.Value)
+        // A Slurm job trains on a node with its own GPUs: only a local run needs CUDA here.
+        if (config.Trainer.Device == "cuda" && executor == Executors.Local && !_cudaAvailable.Value)
             return new LaunchResult(null, [new SpecProblem("trainer.device", "cuda was requested but this machine has no CUDA device; use auto or cpu.")]);
 
         string name = string.IsNullOrWhiteSpace(config.Name) ? "" : config.Name.Trim(); // the store names it by its id when empty
