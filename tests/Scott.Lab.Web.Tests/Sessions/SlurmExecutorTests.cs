@@ -159,6 +159,38 @@ public sealed class SlurmExecutorTests
     }
 
     [SlurmFact]
+    public async Task APortalRestartWhileTheJobTrainsLosesNothing()
+    {
+        string data = PortalHost.NewDataDir();
+        var settings = new Dictionary<string, string?> { ["ScottLab:Executor"] = "slurm", ["ScottLab:Slurm:PollSeconds"] = "0.5" };
+        string? jobId = null;
+        try
+        {
+            string id;
+            using (var first = new PortalHost(data, settings: settings))
+            {
+                var client = first.CreateClient();
+                var queued = await Launch(client, Specs.Tiny(Longer));
+                (id, jobId) = (queued.Id, queued.JobId);
+                await WaitFor(client, id, r => r.Status == RunStatus.Running && r.Step >= 2 || r.IsFinished, "Running, step 2");
+            } // the portal stops; the job goes on
+
+            using var second = new PortalHost(data, settings: settings);
+            var again = second.CreateClient();
+            var run = await WaitFor(again, id, r => r.IsFinished, "Completed under the second portal");
+            Assert.True(run.Status == RunStatus.Completed, $"{run.Status}: {run.Error}");
+            Assert.Equal(jobId, run.JobId);
+            Assert.Equal(0, run.JobRestarts); // the same attempt trained it throughout
+            Assert.Equal(Enumerable.Range(0, 40).Select(i => 2L * i + 1), second.Store.Metrics(id).Select(m => m.Step));
+            await WaitFor(again, id, r => r.JobState == "COMPLETED", "job COMPLETED", seconds: 30); // the second portal polls it
+        }
+        finally
+        {
+            Slurm.Cancel(jobId);
+        }
+    }
+
+    [SlurmFact]
     public async Task AJobCancelledBehindThePortalsBackLeavesTheRunInterrupted()
     {
         using var host = SlurmPortal();
