@@ -35,10 +35,14 @@ if ! pgrep -x munged >/dev/null; then
 fi
 
 if [ "$changed" = 1 ]; then
-  # A new config: restart the daemons this script (or an earlier run of it) started.
-  [ -f /run/slurmctld.pid ] && kill "$(cat /run/slurmctld.pid)" 2>/dev/null || true
-  [ -f /run/slurmd.pid ] && kill "$(cat /run/slurmd.pid)" 2>/dev/null || true
-  sleep 1
+  # A new config: restart the daemons this script (or an earlier run of it) started, once they have exited.
+  for daemon in slurmctld slurmd; do
+    pidfile="/run/$daemon.pid"
+    [ -f "$pidfile" ] || continue
+    pid="$(cat "$pidfile")"
+    kill "$pid" 2>/dev/null || continue
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
 fi
 pgrep -x slurmctld >/dev/null || slurmctld
 pgrep -x slurmd >/dev/null || slurmd

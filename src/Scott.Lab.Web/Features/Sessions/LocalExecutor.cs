@@ -37,6 +37,24 @@ public sealed class LocalExecutor(WorkerCommandLine commandLine, PortalPaths pat
     }
 
     /// <summary>
+    /// Waits for a worker to exit: its exit code for a child of this process; for one reattached after a portal
+    /// restart (not our child) its pid (and start time, so a reused pid is not taken for it) is polled, and the code
+    /// is unknown (null). Cancelled when the portal stops: the worker goes on.
+    /// </summary>
+    public async Task<int?> WaitForExitAsync(ExecutorHandle handle, WorkerIdentity? identity, TimeSpan poll, CancellationToken stopping)
+    {
+        if (handle.Process is { } process)
+        {
+            await process.WaitForExitAsync(stopping).ConfigureAwait(false);
+            int code = process.ExitCode;
+            process.Dispose();
+            return code;
+        }
+        while (identity?.IsAlive() ?? WorkerIdentity.ProcessIsAlive(handle.Pid)) await Task.Delay(poll, stopping).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>
     /// Starts <c>dotnet scott-lab.dll ARGS</c> with stdout and stderr appended to <paramref name="log"/>. On Unix the
     /// shell opens the log and execs the worker (same pid) in its own session: it writes to the file itself, so it
     /// outlives the portal, and a Ctrl+C meant for the portal does not reach it.

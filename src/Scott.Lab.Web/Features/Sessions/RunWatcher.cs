@@ -6,6 +6,7 @@ namespace Scott.Lab.Web.Features.Sessions;
 /// Turns what an executor saw of a run's worker (<see cref="ExecutorReport"/>) into the run's record: the job's
 /// state, reason, node and restarts while it lives; and when it ended without the worker recording an outcome,
 /// the status: Cancelled (someone cancelled it), Failed (it failed) or Interrupted (it ended or vanished otherwise).
+/// Local workers: their exit (<see cref="LocalWorkerExited"/>) and trainers found gone (<see cref="MarkInterrupted"/>).
 /// The worker records its own progress and outcome; this records only what the worker could not.
 /// </summary>
 public static class RunWatcher
@@ -70,6 +71,58 @@ public static class RunWatcher
         r.Error = error;
         WorkerIdentity.Clear(r);
     }
+
+    /// <summary>
+    /// Interrupted, when the run is still Running with the same trainer (it may have recorded its end meanwhile): a
+    /// local trainer that is gone without recording an outcome. True when it changed the run.
+    /// </summary>
+    public static bool MarkInterrupted(RunStore store, RunRecord seen, string why)
+    {
+        var changed = store.TryUpdate(seen.Id, r =>
+        {
+            if (r.Status != RunStatus.Running || r.WorkerPid != seen.WorkerPid) return false;
+            r.Status = RunStatus.Interrupted;
+            r.History.Add(new StatusChange { Status = RunStatus.Interrupted, AtUtc = DateTime.UtcNow, Message = $"{why}; resume it" });
+            r.Error = $"{char.ToUpperInvariant(why[0])}{why[1..]} without recording an outcome: killed (e.g. kill -9), crashed, or its machine restarted. " +
+                      "Resume it to continue from its latest checkpoint.";
+            WorkerIdentity.Clear(r);
+            return true;
+        });
+        return changed is not null;
+    }
+
+    /// <summary>
+    /// A local worker exited and left its run unfinished (killed, crashed, out of memory): Failed with the exit code and
+    /// the end of its log, or Cancelled when it was killed after a cancel's grace period. Returns the exit code in words.
+    /// </summary>
+    public static string LocalWorkerExited(RunStore store, RunRecord run, int pid, int? exitCode, bool cancelRequested, TimeSpan grace, Func<string> logTail)
+    {
+        string code = exitCode is { } c ? $"code {c}{SignalName(c)}" : "an unknown code (reattached after a portal restart)";
+        if (cancelRequested)
+        {
+            store.SetStatus(run.Id, RunStatus.Cancelled, $"the worker did not stop within {grace.TotalSeconds:F0} s and was killed; resume continues from the latest checkpoint");
+            return code;
+        }
+        string tail = logTail();
+        store.Update(run.Id, r =>
+        {
+            r.Status = RunStatus.Failed;
+            r.History.Add(new StatusChange { Status = RunStatus.Failed, AtUtc = DateTime.UtcNow, Message = $"the worker exited with {code}" });
+            r.Error = $"The worker (pid {pid}) exited with {code} without finishing the run. Resume continues from the latest checkpoint. " +
+                      $"The end of worker.log:{Environment.NewLine}{tail}";
+            WorkerIdentity.Clear(r);
+        });
+        return code;
+    }
+
+    private static string SignalName(int exitCode) => exitCode switch
+    {
+        137 => " (SIGKILL: killed, e.g. kill -9 or out of memory)",
+        143 => " (SIGTERM)",
+        134 => " (SIGABRT: the runtime aborted)",
+        139 => " (SIGSEGV: a native crash)",
+        _ => "",
+    };
 
     /// <summary><c>PENDING (Resources)</c>, or the state alone.</summary>
     public static string Describe(string? state, string? reason) => reason is null ? state ?? "unknown" : $"{state} ({reason})";

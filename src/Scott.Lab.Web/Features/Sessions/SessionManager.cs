@@ -367,31 +367,12 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
                     continue;
                 }
             }
-            if (MarkInterrupted(run, $"the process that trained it ({Who(run)}) is gone"))
+            if (RunWatcher.MarkInterrupted(_store, run, $"the process that trained it ({Who(run)}) is gone"))
             {
                 _logger.LogWarning("Run {RunId}: its trainer ({Who}) is gone; marked Interrupted", run.Id, Who(run));
                 Changed(run.Id);
             }
         }
-    }
-
-    /// <summary>
-    /// Interrupted, when the run is still Running with the same trainer (it may have recorded its end meanwhile).
-    /// The caller raises <see cref="RunChanged"/> (outside <see cref="_gate"/>).
-    /// </summary>
-    private bool MarkInterrupted(RunRecord seen, string why)
-    {
-        var changed = _store.TryUpdate(seen.Id, r =>
-        {
-            if (r.Status != RunStatus.Running || r.WorkerPid != seen.WorkerPid) return false;
-            r.Status = RunStatus.Interrupted;
-            r.History.Add(new StatusChange { Status = RunStatus.Interrupted, AtUtc = DateTime.UtcNow, Message = $"{why}; resume it" });
-            r.Error = $"{char.ToUpperInvariant(why[0])}{why[1..]} without recording an outcome: killed (e.g. kill -9), crashed, or its machine restarted. " +
-                      "Resume it to continue from its latest checkpoint.";
-            WorkerIdentity.Clear(r);
-            return true;
-        });
-        return changed is not null;
     }
 
     private static string Who(RunRecord run) => WorkerIdentity.Of(run)?.ToString() ?? $"pid {run.WorkerPid?.ToString() ?? "unknown"}";
@@ -755,19 +736,10 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
 
     private async Task WatchAsync(Worker worker)
     {
-        int? exitCode = null;
+        int? exitCode;
         try
         {
-            if (worker.Process is { } process)
-            {
-                await process.WaitForExitAsync(_stopping.Token).ConfigureAwait(false);
-                exitCode = process.ExitCode;
-                process.Dispose();
-            }
-            else
-            {
-                while (worker.Identity?.IsAlive() ?? IsAlive(worker.Pid)) await Task.Delay(PollInterval, _stopping.Token).ConfigureAwait(false);
-            }
+            exitCode = await _local.WaitForExitAsync(new ExecutorHandle(worker.RunId, worker.Pid, worker.Process), worker.Identity, PollInterval, _stopping.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -799,27 +771,12 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
             if (unfinished && !someoneElses && worker.External && !worker.CancelRequested)
             {
                 // A `scott-lab train` from a terminal that vanished without recording an outcome (kill -9, a crash).
-                MarkInterrupted(run!, $"the process that trained it ({Who(run!)}) is gone");
+                RunWatcher.MarkInterrupted(_store, run!, $"the process that trained it ({Who(run!)}) is gone");
             }
             else if (unfinished && !someoneElses)
             {
-                string code = exitCode is { } c ? $"code {c}{SignalName(c)}" : "an unknown code (reattached after a portal restart)";
-                if (worker.CancelRequested)
-                {
-                    _store.SetStatus(worker.RunId, RunStatus.Cancelled, $"the worker did not stop within {CancelGracePeriod.TotalSeconds:F0} s and was killed; resume continues from the latest checkpoint");
-                }
-                else
-                {
-                    string tail = LogTail(Path.Combine(run!.Directory, "worker.log"), LogTailLines);
-                    _store.Update(worker.RunId, r =>
-                    {
-                        r.Status = RunStatus.Failed;
-                        r.History.Add(new StatusChange { Status = RunStatus.Failed, AtUtc = DateTime.UtcNow, Message = $"the worker exited with {code}" });
-                        r.Error = $"The worker (pid {worker.Pid}) exited with {code} without finishing the run. Resume continues from the latest checkpoint. " +
-                                  $"The end of worker.log:{Environment.NewLine}{tail}";
-                        WorkerIdentity.Clear(r);
-                    });
-                }
+                string code = RunWatcher.LocalWorkerExited(_store, run!, worker.Pid, exitCode, worker.CancelRequested, CancelGracePeriod,
+                    () => LogTail(Path.Combine(run!.Directory, "worker.log"), LogTailLines));
                 _logger.LogWarning("Run {RunId}: worker {Pid} exited with {Code} while the run was unfinished", worker.RunId, worker.Pid, code);
             }
         }
@@ -888,15 +845,6 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     }
 
     // ---- processes -----------------------------------------------------------------------------------------
-
-    private static string SignalName(int exitCode) => exitCode switch
-    {
-        137 => " (SIGKILL: killed, e.g. kill -9 or out of memory)",
-        143 => " (SIGTERM)",
-        134 => " (SIGABRT: the runtime aborted)",
-        139 => " (SIGSEGV: a native crash)",
-        _ => "",
-    };
 
     /// <summary>True while the process exists and is not a zombie.</summary>
     public static bool IsAlive(int pid) => WorkerIdentity.ProcessIsAlive(pid);
