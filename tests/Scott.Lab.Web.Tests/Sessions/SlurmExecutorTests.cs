@@ -130,7 +130,7 @@ public sealed class SlurmExecutorTests
             var queued = await Launch(client, Specs.Tiny(Longer));
             jobId = queued.JobId!;
             var running = await WaitFor(client, queued.Id, r => r.Status == RunStatus.Running && r.Step >= 10 || r.IsFinished, "Running past a checkpoint");
-            Assert.Equal(RunStatus.Running, running.Status);
+            Assert.True(running.Status == RunStatus.Running, $"{running.Status}: {running.Error}");
 
             // What a node failure or preemption does to a --requeue job: Slurm stops this attempt and queues the job again.
             var (code, _, stderr) = Slurm.Run("scontrol", "requeue", jobId);
@@ -141,16 +141,21 @@ public sealed class SlurmExecutorTests
             Slurm.Run("scontrol", "update", $"JobId={jobId}", "StartTime=now");
 
             var run = await WaitFor(client, queued.Id, r => r.IsFinished, "Completed after the requeue");
-            Assert.True(run.Status == RunStatus.Completed, $"{run.Status}: {run.Error}");
-            Assert.Equal(80, run.Step);
-            Assert.Equal(jobId, run.JobId);
-            Assert.True(run.JobRestarts >= 1, $"restarts {run.JobRestarts}");
-            Assert.Contains(run.History, h => h.Message?.Contains($"Slurm job {jobId} (attempt 1)") == true);
-            Assert.Contains(run.History, h => h.Message?.Contains("resumed from step") == true);
-            Assert.DoesNotContain(run.History, h => h.Status is RunStatus.Cancelled or RunStatus.Interrupted or RunStatus.Failed);
-            // Every logged step once: no gap, no duplicate.
             var steps = host.Store.Metrics(run.Id).Select(m => m.Step).ToList();
-            Assert.Equal(Enumerable.Range(0, 40).Select(i => 2L * i + 1), steps);
+            // On failure: the whole story (history, job, steps, the job's log).
+            string story = $"{run.Status}: {run.Error}\njob {run.JobId} {run.JobState} restarts {run.JobRestarts}\nhistory:\n" +
+                           string.Join("\n", run.History.Select(h => $"  {h.AtUtc:HH:mm:ss.fff} {h.Status} {h.Message}")) +
+                           $"\nsteps: {string.Join(",", steps)}\nslurm-{jobId}.log:\n" +
+                           Features.Sessions.SessionManager.LogTail(Path.Combine(run.Directory, $"slurm-{jobId}.log"), 40);
+            Assert.True(run.Status == RunStatus.Completed, story);
+            Assert.True(run.Step == 80, story);
+            Assert.True(run.JobId == jobId, story);
+            Assert.True(run.JobRestarts >= 1, story);
+            Assert.True(run.History.Any(h => h.Message?.Contains($"Slurm job {jobId} (attempt 1)") == true), story);
+            Assert.True(run.History.Any(h => h.Message?.Contains("resumed from step") == true), story);
+            Assert.False(run.History.Any(h => h.Status is RunStatus.Cancelled or RunStatus.Interrupted or RunStatus.Failed), story);
+            // Every logged step once: no gap, no duplicate.
+            Assert.True(Enumerable.Range(0, 40).Select(i => 2L * i + 1).SequenceEqual(steps), story);
         }
         finally
         {

@@ -228,6 +228,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         }
         Changed(runId);
         Pump();
+        lock (_gate) _submitErrors.Remove(runId); // the run is Failed with the reason; only a launch returns it
         return true;
     }
 
@@ -413,6 +414,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     private void Pump()
     {
         var changed = new List<string>();
+        var toSubmit = new List<RunRecord>(); // submitted outside the lock: sbatch may wait for a busy controller
         lock (_gate)
         {
             if (!_started || _stopping.IsCancellationRequested) return;
@@ -449,8 +451,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
                 {
                     // Slurm queues the job and picks its node: no local device slot.
                     _queue.Remove(entry);
-                    Submit(run);
-                    changed.Add(id);
+                    toSubmit.Add(run);
                     continue;
                 }
                 string device = DeviceOf(run);
@@ -472,13 +473,18 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
                 }
             }
         }
+        foreach (var run in toSubmit)
+        {
+            Submit(run);
+            changed.Add(run.Id);
+        }
         foreach (var id in changed) Changed(id);
     }
 
     // ---- Slurm jobs ---------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Submits a Queued Slurm run's job with a fresh claim token (call under <see cref="_gate"/>). When it can't be
+    /// Submits a Queued Slurm run's job with a fresh claim token (outside <see cref="_gate"/>). When it can't be
     /// submitted the run is Failed with the reason, which <see cref="Launch(JsonObject, string, LaunchOptions?)"/> returns.
     /// </summary>
     private void Submit(RunRecord run)
@@ -495,18 +501,19 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         try
         {
             var handle = _slurm.StartWorker(prepared, token);
-            _store.Update(run.Id, r =>
+            var submitted = _store.Update(run.Id, r =>
             {
                 r.JobId ??= handle.JobId; // its worker may have claimed the run (and written the id) already
                 r.JobState ??= "PENDING";
                 r.History.Add(new StatusChange { Status = r.Status, AtUtc = DateTime.UtcNow, Message = $"submitted as Slurm job {handle.JobId}" });
             });
+            if (submitted?.StopRequested == true) _slurm.Kill(handle); // cancelled while sbatch ran
         }
         catch (Exception e) when (e is ExecutorException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             _logger.LogError("Run {RunId}: the Slurm job could not be submitted: {Message}", run.Id, e.Message);
             _store.SetStatus(run.Id, RunStatus.Failed, "the Slurm job could not be submitted", e.Message);
-            _submitErrors[run.Id] = e.Message;
+            lock (_gate) _submitErrors[run.Id] = e.Message;
         }
     }
 
