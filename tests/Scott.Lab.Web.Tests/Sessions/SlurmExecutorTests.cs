@@ -12,15 +12,31 @@ namespace Scott.Lab.Web.Tests.Sessions;
 /// cut down to a few steps, trains as a batch job. One job at a time: the tests share a small machine.
 /// </summary>
 [Collection(nameof(SlurmExecutorTests))]
-public sealed class SlurmExecutorTests
+public sealed class SlurmExecutorTests : IDisposable
 {
+    private readonly List<string> _dataDirs = [];
+
+    /// <summary>Each run folder holds a copy of its plugins (tens of MB): removed once the test's portals are gone.</summary>
+    public void Dispose()
+    {
+        foreach (var dir in _dataDirs)
+            try { Directory.Delete(dir, recursive: true); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    private string NewDataDir()
+    {
+        string dir = PortalHost.NewDataDir();
+        _dataDirs.Add(dir);
+        return dir;
+    }
+
     /// <summary>Rows at steps 1, 3, 5; checkpoints after steps 3 and 6.</summary>
     private static readonly string[] Short = ["trainer.steps=6", "trainer.batch_size=16", "trainer.log_every=2", "trainer.checkpoint_every=3"];
 
     /// <summary>Long enough to act on while it trains.</summary>
     private static readonly string[] Longer = ["trainer.steps=80", "trainer.batch_size=8", "trainer.log_every=2", "trainer.checkpoint_every=4"];
 
-    private static PortalHost SlurmPortal(params (string Key, string Value)[] more) => new(PortalHost.NewDataDir(), settings: new Dictionary<string, string?>
+    private PortalHost SlurmPortal(params (string Key, string Value)[] more) => new(NewDataDir(), settings: new Dictionary<string, string?>
     {
         ["ScottLab:Executor"] = "slurm",
         ["ScottLab:Slurm:PollSeconds"] = "0.5",
@@ -166,7 +182,7 @@ public sealed class SlurmExecutorTests
     [SlurmFact]
     public async Task APortalRestartWhileTheJobTrainsLosesNothing()
     {
-        string data = PortalHost.NewDataDir();
+        string data = NewDataDir();
         var settings = new Dictionary<string, string?> { ["ScottLab:Executor"] = "slurm", ["ScottLab:Slurm:PollSeconds"] = "0.5" };
         string? jobId = null;
         try
