@@ -240,12 +240,19 @@ public sealed class SlurmExecutorTests : IDisposable
 }
 
 /// <summary>Launch requests that name an executor: refused clearly when they can't be met. No cluster needed.</summary>
-public sealed class ExecutorLaunchTests
+public sealed class ExecutorLaunchTests : IDisposable
 {
+    private readonly string _dataDir = PortalHost.NewDataDir();
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dataDir, recursive: true); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
     [Fact]
     public async Task AMissingSbatchFailsTheRunWithAnErrorNamingTheCommand()
     {
-        using var host = new PortalHost(PortalHost.NewDataDir(), settings: new Dictionary<string, string?>
+        using var host = new PortalHost(_dataDir, settings: new Dictionary<string, string?>
         {
             ["ScottLab:Executor"] = "slurm",
             ["ScottLab:Slurm:Sbatch"] = "/nonexistent/slurm/bin/sbatch",
@@ -266,7 +273,7 @@ public sealed class ExecutorLaunchTests
     [Fact]
     public async Task AnUnknownExecutorOrSlurmSettingsForALocalRunAreRefusedWith400()
     {
-        using var host = new PortalHost(PortalHost.NewDataDir());
+        using var host = new PortalHost(_dataDir);
         var client = host.CreateClient();
 
         var spec = Specs.Tiny("trainer.steps=2");
