@@ -1,6 +1,23 @@
 namespace Scott.Lab.Runs;
 
 /// <summary>
+/// One attempt of a batch-scheduler job (Slurm): the job id and how often the scheduler restarted it
+/// (SLURM_JOB_ID, SLURM_RESTART_COUNT). A requeued, preempted or node-failed job runs its script again as the next attempt.
+/// </summary>
+public sealed record JobAttempt(string JobId, int Restart)
+{
+    /// <summary>This process's attempt, from the variables Slurm sets; null outside a Slurm job.</summary>
+    public static JobAttempt? FromEnvironment()
+    {
+        if (Environment.GetEnvironmentVariable("SLURM_JOB_ID") is not { Length: > 0 } id) return null;
+        int restart = int.TryParse(Environment.GetEnvironmentVariable("SLURM_RESTART_COUNT"), out int n) ? n : 0;
+        return new JobAttempt(id, restart);
+    }
+
+    public override string ToString() => $"Slurm job {JobId} (attempt {Restart})";
+}
+
+/// <summary>
 /// A worker's claim on the run it is about to train, taken in one store transaction (the store's machine-wide lock),
 /// so that two workers can never both train a run: the second claimant is refused and exits without training.
 /// </summary>
@@ -11,21 +28,46 @@ public static class RunClaim
     /// <paramref name="token"/> (a worker the portal started) the run must still be Queued with that token: a portal
     /// that restarted and queued the run again gave it a new one. Without a token (a worker started by hand) any run that is
     /// not Completed and not being trained by a live worker may be claimed.
+    /// A worker in a Slurm job (<paramref name="job"/>) of the run's job may also claim the run while it is Running,
+    /// when it is a later attempt than the one that claimed it: Slurm restarted the job (requeue, preemption, node
+    /// failure) and the earlier attempt is gone. Its token stays on the run for the next attempt.
     /// </summary>
-    public static (RunRecord? Run, string? Refusal) TryClaim(RunStore store, string runId, string? token, WorkerIdentity me)
+    public static (RunRecord? Run, string? Refusal) TryClaim(RunStore store, string runId, string? token, WorkerIdentity me, JobAttempt? job = null)
     {
         string? refusal = $"there is no run '{runId}'";
         var claimed = store.TryUpdate(runId, run =>
         {
-            refusal = Refusal(run, token);
+            bool ofTheJob = IsAttemptOfTheRunsJob(run, token, job);
+            refusal = ofTheJob ? JobRefusal(run, job!) : Refusal(run, token);
             if (refusal is not null) return false;
+            string by = ofTheJob ? $"worker {me}, {job}" : $"worker {me}";
+            run.History.Add(new StatusChange { Status = RunStatus.Running, AtUtc = DateTime.UtcNow, Message = $"claimed by {by}" });
             run.Status = RunStatus.Running;
-            run.History.Add(new StatusChange { Status = RunStatus.Running, AtUtc = DateTime.UtcNow, Message = $"claimed by worker {me}" });
             me.WriteTo(run);
-            run.ClaimToken = null;
+            if (ofTheJob)
+            {
+                run.JobId = job!.JobId; // the job may start before the portal has recorded its id
+                run.JobClaimedAttempt = job.Restart;
+            }
+            else
+            {
+                run.ClaimToken = null;
+            }
             return true;
         });
         return claimed is null ? (null, refusal) : (claimed, null);
+    }
+
+    private static bool IsAttemptOfTheRunsJob(RunRecord run, string? token, JobAttempt? job) =>
+        job is not null && token is not null && run.IsSlurm && run.ClaimToken == token && (run.JobId is null || run.JobId == job.JobId);
+
+    private static string? JobRefusal(RunRecord run, JobAttempt job)
+    {
+        if (run.Status == RunStatus.Queued) return null;
+        if (run.Status != RunStatus.Running) return $"run {run.Id} is {run.Status}: {job} does not train it";
+        if (run.JobClaimedAttempt is { } claimedBy && job.Restart <= claimedBy)
+            return $"run {run.Id} was claimed by attempt {claimedBy} of Slurm job {job.JobId}; this attempt ({job.Restart}) is not a later one";
+        return null;
     }
 
     private static string? Refusal(RunRecord run, string? token)

@@ -90,8 +90,46 @@ public sealed class RunRecord
     /// <summary>Set when the run should continue from its latest checkpoint the next time a worker picks it up.</summary>
     public bool ResumeRequested { get; set; }
 
+    /// <summary>What runs the worker: "local" (a child process of the portal; also null, for runs recorded before executors) or "slurm".</summary>
+    public string? Executor { get; set; }
+    /// <summary>The Slurm job training the run (set at submission; a resume submits a new job).</summary>
+    public string? JobId { get; set; }
+    /// <summary>The node the job runs on, as Slurm reports it.</summary>
+    public string? JobNode { get; set; }
+    /// <summary>The job's state as Slurm reports it (PENDING, RUNNING, COMPLETED, ...).</summary>
+    public string? JobState { get; set; }
+    /// <summary>Why the job waits or ended, as Slurm says it (e.g. Resources, Priority, BeginTime); null when none.</summary>
+    public string? JobReason { get; set; }
+    /// <summary>How often Slurm restarted the job (requeue, preemption, node failure).</summary>
+    public int JobRestarts { get; set; }
+    /// <summary>The job attempt (SLURM_RESTART_COUNT) whose worker claimed the run: only a later attempt of the same job may claim it again.</summary>
+    public int? JobClaimedAttempt { get; set; }
+    /// <summary>Per-run executor settings given at launch (Slurm: partition, gpus, ...); null fields take the portal's settings.</summary>
+    public JobOverrides? JobOverrides { get; set; }
+    /// <summary>
+    /// Set when someone asked to stop the run (cancel): a worker stopped by a signal without it (Slurm requeueing or
+    /// preempting its job) leaves the run Running for the job's next attempt instead of recording Cancelled.
+    /// </summary>
+    public bool StopRequested { get; set; }
+
+    public bool IsSlurm => string.Equals(Executor, "slurm", StringComparison.Ordinal);
+
     public bool IsFinished => Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled or RunStatus.Interrupted or RunStatus.Imported;
     public bool CanResume => Status is RunStatus.Failed or RunStatus.Cancelled or RunStatus.Interrupted;
+}
+
+/// <summary>Per-run overrides of the executor's settings (the Slurm job's resources); null keeps the portal's setting.</summary>
+public sealed class JobOverrides
+{
+    public string? Partition { get; set; }
+    public string? Account { get; set; }
+    public string? Qos { get; set; }
+    public int? Gpus { get; set; }
+    public int? CpusPerTask { get; set; }
+    public string? Memory { get; set; }
+    public string? TimeLimit { get; set; }
+    public List<string>? ExtraSbatch { get; set; }
+    public string? Setup { get; set; }
 }
 
 /// <summary>One metrics row (a log step) of a run: the id <c>runId/step</c> makes re-logging a step idempotent.</summary>

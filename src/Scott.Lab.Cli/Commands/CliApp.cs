@@ -71,10 +71,17 @@ public static class CliApp
     /// The catalog of the environment's plugin folders: built-in, DATA/plugins (uploads), configured, --plugins.
     /// Files the portal quarantined (their probe killed its process, see PluginQuarantine) are not loaded here either.
     /// </summary>
+    /// <summary>When "1", plugins load from --plugins and SCOTT_LAB_PLUGINS only (not the built-in folder, DATA/plugins or the settings').</summary>
+    public const string PluginsOnlyVariable = "SCOTT_LAB_PLUGINS_ONLY";
+
     public static PluginCatalog LoadCatalog(ParseResult parsed)
     {
         var settings = Settings(parsed);
-        return PluginCatalog.Load(settings.PluginFolderPaths, new PluginQuarantine(settings.DataDir).QuarantineReason);
+        // A Slurm job loads the plugin copies in its run folder only (--plugins), so it trains exactly the files the portal hashed.
+        var folders = Environment.GetEnvironmentVariable(PluginsOnlyVariable) == "1"
+            ? settings.FoldersOf(PluginFolderKind.CommandLine).Distinct(StringComparer.Ordinal).ToList()
+            : settings.PluginFolderPaths;
+        return PluginCatalog.Load(folders, new PluginQuarantine(settings.DataDir).QuarantineReason);
     }
 
     /// <summary>Config file + --set overrides (+ the objective's augmentation recipe where they set none) → a validated, assembled run with the plugins of the catalog.</summary>

@@ -61,7 +61,9 @@ public static class WorkerCommand
 
         // The claim is atomic: of two workers started for one run (a stale one from before a portal restart, two by
         // hand), exactly one trains it; the other leaves the run as it is.
-        var (claimed, refusal) = RunClaim.TryClaim(store, id, claimToken, WorkerIdentity.Current());
+        // In a Slurm job, a later attempt of the run's job (after a requeue, preemption or node failure) may claim it again.
+        var attempt = JobAttempt.FromEnvironment();
+        var (claimed, refusal) = RunClaim.TryClaim(store, id, claimToken, WorkerIdentity.Current(), attempt);
         if (claimed is null)
         {
             stderr.WriteLine($"worker {Environment.ProcessId}: not training: {refusal}.");
@@ -165,7 +167,9 @@ public static class WorkerCommand
             var summary = new TrainingDriver(run, directory, recorder).Run(resume, null, line.Show, stop.Token);
             line.Finish();
             recorder.Finish(summary);
-            stdout.WriteLine($"{(summary.Cancelled ? "cancelled" : "done")}: {summary.Steps}/{summary.TotalSteps} steps, loss {summary.FirstLoss:F4} -> {summary.LastLoss:F4}, {summary.WallSeconds:F1} s.");
+            // A stop inside a Slurm job that nobody asked for (a requeue, a preemption) leaves the run Running for the
+            // job's next attempt: the store's applier decides that (RunStore.ApplyEvents), from the job id in the event.
+            stdout.WriteLine($"{(summary.Cancelled ? "stopped" : "done")}: {summary.Steps}/{summary.TotalSteps} steps, loss {summary.FirstLoss:F4} -> {summary.LastLoss:F4}, {summary.WallSeconds:F1} s.");
             return 0;
         }
         catch (Exception e)

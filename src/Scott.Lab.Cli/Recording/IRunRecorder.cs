@@ -90,6 +90,7 @@ public static class RunEvents
             : $"{summary.Steps} steps in {summary.WallSeconds:F1} s",
         Step = summary.Steps,
         LastLoss = double.IsFinite(summary.LastLoss) ? summary.LastLoss : null,
+        JobId = summary.Cancelled ? JobAttempt.FromEnvironment()?.JobId : null,
     };
 
     public static RunEvent Failed(Exception e) => new()

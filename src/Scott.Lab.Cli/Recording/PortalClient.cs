@@ -53,7 +53,8 @@ public sealed class PortalClient : IDisposable
     /// <summary>The portal's <see cref="RunClaim.TryClaim"/> for this worker: the claimed run, or why not (409).</summary>
     public (IngestRun? Run, string? Refusal) Claim(string runId, string? claimToken, WorkerIdentity me)
     {
-        var body = new ClaimRequest { ClaimToken = claimToken, Pid = me.Pid, StartedUtc = me.StartedUtc, Host = me.Host };
+        var attempt = JobAttempt.FromEnvironment(); // a Slurm requeue's next attempt may claim its run again
+        var body = new ClaimRequest { ClaimToken = claimToken, Pid = me.Pid, StartedUtc = me.StartedUtc, Host = me.Host, JobId = attempt?.JobId, JobRestart = attempt?.Restart };
         using var response = Send(HttpMethod.Post, $"api/ingest/runs/{Uri.EscapeDataString(runId)}/claim", body);
         if (response.StatusCode == HttpStatusCode.Conflict) return (null, ErrorOf(response));
         return (Read<IngestRun>(response), null);

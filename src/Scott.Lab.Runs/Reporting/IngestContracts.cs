@@ -33,6 +33,11 @@ public sealed class ClaimRequest
     public int Pid { get; set; }
     public DateTime StartedUtc { get; set; }
     public string Host { get; set; } = "";
+    /// <summary>The worker's Slurm job and attempt (SLURM_JOB_ID, SLURM_RESTART_COUNT); null outside a Slurm job.</summary>
+    public string? JobId { get; set; }
+    public int? JobRestart { get; set; }
+
+    public JobAttempt? Attempt => JobId is { Length: > 0 } job ? new JobAttempt(job, JobRestart ?? 0) : null;
 }
 
 /// <summary>`train --portal`: the run a CLI training asks the portal to record (<c>POST /api/ingest/runs</c>).</summary>

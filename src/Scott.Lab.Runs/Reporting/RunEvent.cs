@@ -55,6 +55,9 @@ public sealed class RunEvent
 
     // Finished (Completed | Cancelled), Failed
     public RunStatus? Status { get; set; }
+    /// <summary>Finished: the Slurm job of the worker that stopped (null outside one). A stop of a Slurm run that nobody
+    /// asked for (a requeue, a preemption, a node going down) leaves it Running for the job's next attempt.</summary>
+    public string? JobId { get; set; }
     public string? Error { get; set; }
 
     public ArtifactRecord? Artifact { get; set; }

@@ -78,6 +78,17 @@ public sealed partial class RunStore
                 evaluation.RunId = run.Id;
                 AddEvaluation(evaluation);
                 break;
+            case RunEventKind.Finished when e.Status == RunStatus.Cancelled && e.JobId is { } job && run.IsSlurm && !run.StopRequested && run.JobId == job:
+                // Nobody cancelled it: Slurm stopped this attempt. The run stays Running for the job's next attempt,
+                // which resumes from the checkpoint the worker just saved.
+                if (e.Step is { } stopped) run.Step = stopped;
+                if (e.LastLoss is { } lastLoss && double.IsFinite(lastLoss)) run.LastLoss = lastLoss;
+                run.History.Add(new StatusChange
+                {
+                    Status = RunStatus.Running, AtUtc = at,
+                    Message = $"Slurm job {job} stopped this attempt at step {run.Step} with a checkpoint; the job's next attempt resumes it",
+                });
+                break;
             case RunEventKind.Finished:
             case RunEventKind.Failed:
                 var status = e.Kind == RunEventKind.Failed ? RunStatus.Failed : e.Status!.Value;

@@ -14,6 +14,15 @@ public sealed class PortalOptions
     /// <summary>Needed for launching, cancelling, uploading and deleting when the portal listens beyond loopback.</summary>
     public string? AdminKey { get; set; }
 
+    /// <summary>
+    /// What runs a launched run's worker unless the launch says otherwise: "local" (a child process of the portal) or
+    /// "slurm" (a batch job; see <see cref="Slurm"/> and docs/scale-out.md).
+    /// </summary>
+    public string Executor { get; set; } = "local";
+
+    /// <summary>The Slurm executor's settings (ScottLab:Slurm:*).</summary>
+    public Features.Sessions.SlurmOptions Slurm { get; set; } = new();
+
     /// <summary>Training sessions that may run at once on one device.</summary>
     public int MaxConcurrentRunsPerDevice { get; set; } = 1;
 

@@ -31,6 +31,7 @@ public static class ScottLabServices
         services.AddInterop();
         services.AddIngest();
         services.AddSingleton(sp => new Runs.Snapshots.SnapshotStore(sp.GetRequiredService<RunStore>())).AddSingleton<CompareService>().AddHostedService<MetricDigestWarmer>();
+        services.AddSingleton<WorkerCommandLine>().AddSingleton<LocalExecutor>().AddSingleton<SlurmExecutor>();
         services.AddSingleton<SessionManager>().AddSingleton<IRunLauncher>(sp => sp.GetRequiredService<SessionManager>()).AddHostedService(sp => sp.GetRequiredService<SessionManager>());
         return services;
     }

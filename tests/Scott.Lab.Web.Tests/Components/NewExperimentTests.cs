@@ -72,6 +72,28 @@ public sealed class NewExperimentTests : PortalComponentTest
     }
 
     [Fact]
+    public async Task WithoutSlurmThereIsNoExecutorSelectAndTheLaunchNamesNoExecutor()
+    {
+        var cut = await RenderWithTiny();
+        Assert.Empty(cut.FindAll("[data-testid=executor]"));
+        await cut.Find("[data-testid=launch]").ClickAsync(new MouseEventArgs());
+        cut.WaitForAssertion(() => Assert.Single(Launcher.LaunchedWith));
+        Assert.Null(Launcher.LaunchedWith[0]); // the portal's default executor
+    }
+
+    [Fact]
+    public async Task WithSlurmConfiguredTheExecutorSelectIsShownAndItsChoiceGoesWithTheLaunch()
+    {
+        // ScottLab:Executor=slurm (the settings object the page reads when it renders).
+        Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Scott.Lab.Web.Hosting.PortalOptions>>().Value.Executor = "slurm";
+        var cut = await RenderWithTiny("on-slurm");
+        Assert.NotEmpty(cut.FindAll("[data-testid=executor]"));
+        await cut.Find("[data-testid=launch]").ClickAsync(new MouseEventArgs());
+        cut.WaitForAssertion(() => Assert.Single(Launcher.LaunchedWith));
+        Assert.Equal("slurm", Launcher.LaunchedWith[0]?.Executor);
+    }
+
+    [Fact]
     public async Task TheLaunchersFieldErrorsAreShownAndNothingNavigates()
     {
         Launcher.Refuse = [new SpecProblem("optimizer.lr", "must be below 0.01 for this dataset, got 0.001"), new SpecProblem("dataset.id", "unknown dataset 'nope'")];

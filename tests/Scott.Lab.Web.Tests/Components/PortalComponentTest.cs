@@ -145,6 +145,15 @@ public sealed class FakeRunLauncher(RunStore store) : IRunLauncher
         return new LaunchResult(run, []);
     }
 
+    /// <summary>The executor choice of each launch (null: the page named none).</summary>
+    public List<LaunchOptions?> LaunchedWith { get; } = [];
+
+    public LaunchResult Launch(JsonObject spec, string source, LaunchOptions? options)
+    {
+        LaunchedWith.Add(options);
+        return Launch(spec, source);
+    }
+
     public bool Cancel(string runId) { Cancelled.Add(runId); return true; }
     public bool Resume(string runId) { Resumed.Add(runId); return true; }
     public EvaluationRequest Evaluate(string runId, string protocol, int? labelsPerClass = null) { Evaluated.Add((runId, protocol, labelsPerClass)); return new EvaluationRequest(true); }

@@ -93,6 +93,23 @@ public sealed class RunsListTests : PortalComponentTest
 public sealed class RunPageTests : PortalComponentTest
 {
     [Fact]
+    public void ASlurmRunShowsItsJobStateReasonAndNodeOnTheRunPageAndTheDashboard()
+    {
+        var waiting = AddRun("on-slurm", RunStatus.Queued);
+        Store.Update(waiting.Id, r => (r.Executor, r.JobId, r.JobState, r.JobReason) = ("slurm", "4242", "PENDING", "Resources"));
+        var local = AddRun("here", RunStatus.Running);
+
+        var page = Render<RunPage>(p => p.Add(x => x.Id, waiting.Id));
+        Assert.Equal("Slurm 4242 · PENDING (Resources)", page.Find("[data-testid=run-job]").TextContent.Trim());
+        Assert.Equal("slurm", page.Find("[data-testid=run-executor]").TextContent.Trim());
+
+        Store.Update(waiting.Id, r => (r.Status, r.JobState, r.JobReason, r.JobNode) = (RunStatus.Running, "RUNNING", null, "gpu07"));
+        var home = Render<Home>();
+        Assert.Equal("RUNNING · gpu07", home.Find($"[data-testid=job-{waiting.Id}]").TextContent.Trim());
+        Assert.Empty(home.FindAll($"[data-testid=job-{local.Id}]")); // a local run has no job
+    }
+
+    [Fact]
     public void AnUnknownRunSaysSo()
     {
         var cut = Render<RunPage>(p => p.Add(x => x.Id, "20990101-000000-dead"));

@@ -43,7 +43,7 @@ public static class IngestEndpoints
             if (claim!.Pid <= 0 || string.IsNullOrEmpty(claim.Host) || claim.StartedUtc == default)
                 return ApiResults.Error(StatusCodes.Status400BadRequest, "claim: pid, startedUtc and host (the worker's identity) are required.");
             var me = new WorkerIdentity(claim.Pid, DateTime.SpecifyKind(claim.StartedUtc, DateTimeKind.Utc), claim.Host);
-            var (claimed, refusal) = RunClaim.TryClaim(store, id, claim.ClaimToken, me);
+            var (claimed, refusal) = RunClaim.TryClaim(store, id, claim.ClaimToken, me, claim.Attempt);
             if (claimed is null) return ApiResults.Error(StatusCodes.Status409Conflict, refusal!);
             return Results.Json(IngestRun.Of(claimed), RunEvent.Json);
         });

@@ -72,7 +72,12 @@ public static class RunEndpoints
             }
             if (body is not JsonObject spec)
                 return SpecProblems([new SpecProblem("spec", "must be a JSON object in the presets' shape: {\"dataset\": {\"id\": ...}, \"tokenizer\": ..., \"objective\": ..., \"model\": ..., \"trainer\": ...}")]);
-            var result = launcher.Launch(spec, "portal");
+            // "executor" and "slurm" say where the run trains; the rest is the run spec.
+            var (launch, launchProblems) = LaunchOptions.Extract(spec);
+            if (launchProblems.Count > 0) return SpecProblems(launchProblems);
+            var result = launcher.Launch(spec, "portal", launch);
+            if (result.Run is not null && !result.Succeeded) // stored, but its executor could not start it (sbatch missing or refusing)
+                return Results.Json(new { error = string.Join(" ", result.Errors.Select(e => e.Message)), run = result.Run }, Json, statusCode: StatusCodes.Status502BadGateway);
             if (!result.Succeeded) return SpecProblems(result.Errors);
             context.Response.Headers.Location = $"/api/runs/{result.Run!.Id}";
             return Results.Json(result.Run, Json, statusCode: StatusCodes.Status201Created);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Scott.Lab.Engine.Config;
@@ -11,7 +10,10 @@ using Scott.Lab.Web.Features.Ingest;
 namespace Scott.Lab.Web.Features.Sessions;
 
 /// <summary>
-/// Training sessions: each run trains in its own `scott-lab worker` process, so a crash or a kill takes down one
+/// The queue of training sessions and evaluations, and what turns executors' reports into run status. Each run trains
+/// in its own `scott-lab worker`: a child process of the portal (<see cref="LocalExecutor"/>, the default) or a Slurm
+/// batch job (<see cref="SlurmExecutor"/>), chosen by <c>ScottLab:Executor</c> or per launch. Local workers:
+/// each run trains in its own `scott-lab worker` process, so a crash or a kill takes down one
 /// run and never the portal, and a portal restart does not stop training. Launched runs wait in a queue with a
 /// concurrency limit per device (<see cref="PortalOptions.MaxConcurrentRunsPerDevice"/>). The run store is the
 /// shared state: the worker records its own progress and outcome; this class only starts, stops and watches
@@ -27,6 +29,10 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     private readonly PortalPaths _paths;
     private readonly PortalOptions _options;
     private readonly ILogger<SessionManager> _logger;
+    private readonly LocalExecutor _local;
+    private readonly SlurmExecutor _slurm;
+    private readonly HashSet<string> _maybeRequeued = new(StringComparer.Ordinal); // Slurm jobs seen NODE_FAIL/PREEMPTED once
+    private readonly Dictionary<string, string> _submitErrors = new(StringComparer.Ordinal); // run id → why its job was not submitted
     private readonly object _gate = new();
     private readonly List<QueueEntry> _queue = []; // training sessions and evaluations, in the order they were asked for
     private readonly Dictionary<string, Worker> _active = new(StringComparer.Ordinal);
@@ -37,26 +43,27 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     private bool _started;
 
     public SessionManager(RunStore store, PortalPlugins plugins, PortalPaths paths, IOptions<PortalOptions> options, ILogger<SessionManager> logger,
-        WorkerReporting reporting) // [ingest seam]
+        LocalExecutor local, SlurmExecutor slurm, WorkerReporting reporting)
     {
-        (_store, _plugins, _paths, _options, _logger) = (store, plugins, paths, options.Value, logger);
-        _reporting = reporting; // [ingest seam]
+        (_store, _plugins, _paths, _options, _logger, _local, _slurm, _reporting) = (store, plugins, paths, options.Value, logger, local, slurm, reporting);
+        SlurmPollInterval = TimeSpan.FromSeconds(Math.Max(0.2, _options.Slurm.PollSeconds));
     }
 
-    // ---- [ingest seam] issue 18, the reporting path: everything the portal does so its workers report over HTTP ----
-    // The lead moves these into the executors (local, slurm) and the watcher when merging with the executor split.
+    /// <summary>How often Slurm is asked about the jobs of unfinished runs (ScottLab:Slurm:PollSeconds).</summary>
+    public TimeSpan SlurmPollInterval { get; set; }
+
+    /// <summary>Workers report over HTTP (ScottLab:WorkerReporting); what a gone worker's journal holds is applied before its run is judged.</summary>
     private readonly WorkerReporting _reporting;
 
-    /// <summary>
-    /// [ingest seam] The extra arguments (<c>--portal URL</c>, ...) and environment (the run's token) of a worker or
-    /// eval process for <paramref name="run"/>; empty when workers write the store themselves (ScottLab:WorkerReporting).
-    /// </summary>
-    private (IReadOnlyList<string> Args, IReadOnlyDictionary<string, string> Environment) ReportingFor(RunRecord run, IngestScope scope) =>
-        _reporting.For(run, scope);
-
-    /// <summary>[ingest seam] Before a gone worker's run is judged: apply what its journal holds that the portal has not seen.</summary>
+    /// <summary>Before a gone worker's run is judged: apply what its journal holds that the portal has not seen.</summary>
     private void CatchUpReports(string runId) => _reporting.CatchUp(runId);
-    // ---- end of [ingest seam] -------------------------------------------------------------------------------
+
+    /// <summary>Interrupted (see <see cref="RunWatcher.MarkInterrupted"/>), unless the worker's journal says how it ended.</summary>
+    private bool MarkInterrupted(RunRecord seen, string why)
+    {
+        CatchUpReports(seen.Id);
+        return RunWatcher.MarkInterrupted(_store, seen, why);
+    }
 
     /// <summary>How long a cancelled worker gets to save its checkpoint before it is killed.</summary>
     public TimeSpan CancelGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
@@ -118,12 +125,30 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
 
     // ---- IRunLauncher ---------------------------------------------------------------------------------------
 
-    public LaunchResult Launch(JsonObject spec, string source = "portal")
+    public LaunchResult Launch(JsonObject spec, string source = "portal") => Launch(spec, source, null);
+
+    /// <summary>
+    /// Launch with an executor (null: <c>ScottLab:Executor</c>) and, for Slurm, per-run job settings. A Slurm run is
+    /// submitted at once (Slurm queues it); when sbatch is missing or refuses, the run is Failed and the result names
+    /// the command and what it said (key "executor").
+    /// </summary>
+    public LaunchResult Launch(JsonObject spec, string source, LaunchOptions? launch)
     {
+        string executor = launch?.Executor ?? _options.Executor;
+        if (Executors.Problem(executor) is { } badExecutor)
+            return new LaunchResult(null, [new SpecProblem("executor", launch?.Executor is null ? $"ScottLab:Executor: {badExecutor}" : badExecutor)]);
+        if (launch?.Slurm is { } overrides)
+        {
+            if (executor != Executors.Slurm)
+                return new LaunchResult(null, [new SpecProblem("slurm", $"job settings apply to the slurm executor only; this run uses '{executor}'. Set \"executor\": \"slurm\" or leave \"slurm\" out.")]);
+            if (SlurmJobSettings.Merge(_options.Slurm, overrides).Problems() is { Count: > 0 } jobProblems)
+                return new LaunchResult(null, jobProblems.Select(p => new SpecProblem("slurm", p)).ToList());
+        }
         var binding = RunSpecBinder.Bind(spec, _plugins.Catalog);
         if (!binding.IsValid) return new LaunchResult(null, binding.Problems);
         var config = binding.Spec!;
-        if (config.Trainer.Device == "cuda" && !_cudaAvailable.Value)
+        // A Slurm job trains on a node with its own GPUs: only a local run needs CUDA here.
+        if (config.Trainer.Device == "cuda" && executor == Executors.Local && !_cudaAvailable.Value)
             return new LaunchResult(null, [new SpecProblem("trainer.device", "cuda was requested but this machine has no CUDA device; use auto or cpu.")]);
 
         string name = string.IsNullOrWhiteSpace(config.Name) ? "" : config.Name.Trim(); // the store names it by its id when empty
@@ -144,16 +169,24 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
                 Status = RunStatus.Queued,
                 TotalSteps = config.Trainer.Steps ?? 0,
                 QueuedUtc = NextQueueStamp(),
+                Executor = executor,
+                JobOverrides = executor == Executors.Slurm ? launch?.Slurm : null,
             });
             _queue.Add(new QueueEntry(run.Id));
         }
-        _logger.LogInformation("Run {RunId} ({Name}) queued", run.Id, run.Name);
+        _logger.LogInformation("Run {RunId} ({Name}) queued for the {Executor} executor", run.Id, run.Name, executor);
         Pump();
-        return new LaunchResult(run, []);
+        lock (_gate)
+        {
+            if (_submitErrors.Remove(run.Id, out var submitError))
+                return new LaunchResult(_store.Get(run.Id) ?? run, [new SpecProblem("executor", submitError)]);
+        }
+        return new LaunchResult(executor == Executors.Slurm ? _store.Get(run.Id) ?? run : run, []);
     }
 
     public bool Cancel(string runId)
     {
+        if (_store.Get(runId) is { IsSlurm: true } slurmRun) return CancelJob(slurmRun);
         Worker? worker;
         lock (_gate)
         {
@@ -201,6 +234,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
                 r.History.Add(new StatusChange { Status = RunStatus.Queued, AtUtc = DateTime.UtcNow, Message = $"resume requested (was {run.Status})" });
                 r.ResumeRequested = true;
                 r.Error = null;
+                r.StopRequested = false;
                 WorkerIdentity.Clear(r);
                 r.QueuedUtc = NextQueueStamp();
             });
@@ -208,6 +242,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         }
         Changed(runId);
         Pump();
+        lock (_gate) _submitErrors.Remove(runId); // the run is Failed with the reason; only a launch returns it
         return true;
     }
 
@@ -255,6 +290,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
             foreach (var listed in _store.List(new RunQuery(Status: RunStatus.Running, Limit: int.MaxValue)))
             {
                 var run = listed;
+                if (run.IsSlurm) continue; // Slurm says how its jobs go (PollSlurm)
                 bool? alive = TrainerAlive(run);
                 if (alive is null) continue; // trained on another machine: only it can tell whether it still runs
                 if (alive == false) // [ingest seam] its journal may say how it ended
@@ -285,12 +321,13 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
             // A `train` from a terminal is Queued only for the moment before it starts: it is not the portal's to start.
             foreach (var run in _store.List(new RunQuery(Status: RunStatus.Queued, Limit: int.MaxValue))
                          .OrderBy(r => r.QueuedUtc ?? r.CreatedUtc).ThenBy(r => r.CreatedUtc).ThenBy(r => r.Id, StringComparer.Ordinal))
-                if (run.Source != "cli" || run.ResumeRequested)
+                if ((run.Source != "cli" || run.ResumeRequested) && !(run.IsSlurm && run.JobId is not null)) // a submitted job waits in Slurm's queue
                     _queue.Add(new QueueEntry(run.Id));
             _lastQueuedUtc = DateTime.UtcNow;
         }
         Pump();
         _ = CheckLivenessLoopAsync();
+        _ = PollSlurmLoopAsync();
         return Task.CompletedTask;
     }
 
@@ -337,6 +374,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     {
         foreach (var run in _store.List(new RunQuery(Status: RunStatus.Running, Limit: int.MaxValue)))
         {
+            if (run.IsSlurm) continue; // its job's state decides (PollSlurm), not a pid on whichever node ran it
             lock (_gate)
             {
                 if (_active.ContainsKey(run.Id) || _stopping.IsCancellationRequested) continue;
@@ -357,26 +395,6 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
                 Changed(run.Id);
             }
         }
-    }
-
-    /// <summary>
-    /// Interrupted, when the run is still Running with the same trainer (it may have recorded its end meanwhile).
-    /// The caller raises <see cref="RunChanged"/> (outside <see cref="_gate"/>).
-    /// </summary>
-    private bool MarkInterrupted(RunRecord seen, string why)
-    {
-        CatchUpReports(seen.Id); // [ingest seam] a journal that says how it ended wins over "interrupted"
-        var changed = _store.TryUpdate(seen.Id, r =>
-        {
-            if (r.Status != RunStatus.Running || r.WorkerPid != seen.WorkerPid) return false;
-            r.Status = RunStatus.Interrupted;
-            r.History.Add(new StatusChange { Status = RunStatus.Interrupted, AtUtc = DateTime.UtcNow, Message = $"{why}; resume it" });
-            r.Error = $"{char.ToUpperInvariant(why[0])}{why[1..]} without recording an outcome: killed (e.g. kill -9), crashed, or its machine restarted. " +
-                      "Resume it to continue from its latest checkpoint.";
-            WorkerIdentity.Clear(r);
-            return true;
-        });
-        return changed is not null;
     }
 
     private static string Who(RunRecord run) => WorkerIdentity.Of(run)?.ToString() ?? $"pid {run.WorkerPid?.ToString() ?? "unknown"}";
@@ -417,6 +435,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     private void Pump()
     {
         var changed = new List<string>();
+        var toSubmit = new List<RunRecord>(); // submitted outside the lock: sbatch may wait for a busy controller
         lock (_gate)
         {
             if (!_started || _stopping.IsCancellationRequested) return;
@@ -449,6 +468,13 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
                     _queue.Remove(entry);
                     continue;
                 }
+                if (run.IsSlurm)
+                {
+                    // Slurm queues the job and picks its node: no local device slot.
+                    _queue.Remove(entry);
+                    toSubmit.Add(run);
+                    continue;
+                }
                 string device = DeviceOf(run);
                 if (Busy(device) >= limit) continue;
                 _queue.Remove(entry);
@@ -468,8 +494,209 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
                 }
             }
         }
+        foreach (var run in toSubmit)
+        {
+            Submit(run);
+            changed.Add(run.Id);
+        }
         foreach (var id in changed) Changed(id);
     }
+
+    // ---- Slurm jobs ---------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Submits a Queued Slurm run's job with a fresh claim token (outside <see cref="_gate"/>). When it can't be
+    /// submitted the run is Failed with the reason, which <see cref="Launch(JsonObject, string, LaunchOptions?)"/> returns.
+    /// </summary>
+    private void Submit(RunRecord run)
+    {
+        string token = Guid.NewGuid().ToString("N");
+        var prepared = _store.TryUpdate(run.Id, r =>
+        {
+            if (r.Status != RunStatus.Queued) return false;
+            r.ClaimToken = token;
+            (r.JobId, r.JobNode, r.JobState, r.JobReason, r.JobRestarts, r.JobClaimedAttempt, r.StopRequested) = (null, null, null, null, 0, null, false);
+            return true;
+        });
+        if (prepared is null) return;
+        try
+        {
+            var handle = _slurm.StartWorker(prepared, token);
+            var submitted = _store.Update(run.Id, r =>
+            {
+                r.JobId ??= handle.JobId; // its worker may have claimed the run (and written the id) already
+                r.JobState ??= "PENDING";
+                r.History.Add(new StatusChange { Status = r.Status, AtUtc = DateTime.UtcNow, Message = $"submitted as Slurm job {handle.JobId}" });
+            });
+            if (submitted?.StopRequested == true) _slurm.Kill(handle); // cancelled while sbatch ran
+        }
+        catch (Exception e) when (e is ExecutorException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            _logger.LogError("Run {RunId}: the Slurm job could not be submitted: {Message}", run.Id, e.Message);
+            _store.SetStatus(run.Id, RunStatus.Failed, "the Slurm job could not be submitted", e.Message);
+            lock (_gate) _submitErrors[run.Id] = e.Message;
+        }
+    }
+
+    /// <summary>
+    /// Cancels a Slurm run: a job that has not started training is cancelled at once (scancel); a training one gets
+    /// SIGTERM (it saves a checkpoint and records Cancelled), and scancel after ScottLab:Slurm:CancelGraceSeconds.
+    /// </summary>
+    private bool CancelJob(RunRecord run)
+    {
+        lock (_gate)
+        {
+            if (_queue.RemoveAll(q => q.RunId == run.Id && q.Evaluation is null) > 0)
+            {
+                _store.SetStatus(run.Id, RunStatus.Cancelled, "cancelled before it was submitted");
+                Changed(run.Id);
+                return true;
+            }
+        }
+        var marked = _store.TryUpdate(run.Id, r =>
+        {
+            if (r.IsFinished) return false;
+            r.StopRequested = true;
+            return true;
+        });
+        if (marked is null) return false;
+        if (marked.JobId is not { } jobId)
+        {
+            _store.TryUpdate(run.Id, r => Cancelled(r, "cancelled before it was submitted"));
+            Changed(run.Id);
+            return true;
+        }
+        var handle = new ExecutorHandle(run.Id, JobId: jobId);
+        try
+        {
+            if (marked.Status == RunStatus.Queued)
+            {
+                // Not training yet: nothing to save. Its worker, if it starts, finds the run Cancelled and exits.
+                _slurm.Kill(handle);
+                _store.TryUpdate(run.Id, r => r.Status == RunStatus.Queued && Cancelled(r, $"cancelled before it started (scancel {jobId})"));
+            }
+            else
+            {
+                _logger.LogInformation("Run {RunId}: stopping Slurm job {JobId}", run.Id, jobId);
+                _slurm.Stop(handle);
+                _ = KillJobAfterGraceAsync(handle);
+            }
+        }
+        catch (ExecutorException e)
+        {
+            _logger.LogError("Run {RunId}: cancelling Slurm job {JobId} failed: {Message}", run.Id, jobId, e.Message);
+            _store.Update(run.Id, r => r.History.Add(new StatusChange { Status = r.Status, AtUtc = DateTime.UtcNow, Message = $"cancel failed: {e.Message}" }));
+        }
+        Changed(run.Id);
+        return true;
+    }
+
+    private static bool Cancelled(RunRecord r, string message)
+    {
+        r.Status = RunStatus.Cancelled;
+        r.History.Add(new StatusChange { Status = RunStatus.Cancelled, AtUtc = DateTime.UtcNow, Message = message });
+        return true;
+    }
+
+    private async Task KillJobAfterGraceAsync(ExecutorHandle handle)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(Math.Max(0, _options.Slurm.CancelGraceSeconds)), _stopping.Token).ConfigureAwait(false);
+            if (_store.Get(handle.RunId) is not { } run || run.JobId != handle.JobId) return;
+            if (_slurm.Query(handle.JobId!) is { IsFinal: false })
+            {
+                _logger.LogWarning("Run {RunId}: Slurm job {JobId} did not stop within its grace period; scancel", handle.RunId, handle.JobId);
+                _slurm.Kill(handle);
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (ExecutorException e)
+        {
+            _logger.LogError("Run {RunId}: scancel of Slurm job {JobId} failed: {Message}", handle.RunId, handle.JobId, e.Message);
+        }
+    }
+
+    private async Task PollSlurmLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(SlurmPollInterval, _stopping.Token).ConfigureAwait(false);
+                PollSlurm();
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "Asking Slurm about its jobs failed; trying again in {Seconds} s", SlurmPollInterval.TotalSeconds);
+            }
+        }
+    }
+
+    private HashSet<string> _polledRuns = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Asks Slurm about the job of every unfinished Slurm run (and once more after a run finished, for its final state),
+    /// and records what it says (<see cref="RunWatcher"/>). When Slurm can't be asked, nothing changes.
+    /// </summary>
+    public void PollSlurm()
+    {
+        var runs = _store.List(new RunQuery(Status: RunStatus.Queued, Limit: int.MaxValue))
+            .Concat(_store.List(new RunQuery(Status: RunStatus.Running, Limit: int.MaxValue)))
+            .Where(r => r.IsSlurm && r.JobId is not null).ToList();
+        foreach (var id in _polledRuns.Except(runs.Select(r => r.Id)).ToList())
+            if (_store.Get(id) is { IsSlurm: true, JobId: not null } finished && finished.JobState is not ("COMPLETED" or "VANISHED")) runs.Add(finished);
+        var polled = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var run in runs)
+        {
+            if (_stopping.IsCancellationRequested) return;
+            SlurmJobStatus? job;
+            try
+            {
+                job = _slurm.Query(run.JobId!);
+            }
+            catch (ExecutorException e)
+            {
+                _logger.LogWarning("Slurm could not be asked about job {JobId} of run {RunId}: {Message}", run.JobId, run.Id, e.Message);
+                return; // unreachable: ask again next time; runs stay as they are
+            }
+            var report = ReportOf(run, job);
+            if (report.Event is ExecutorEvent.Pending or ExecutorEvent.Running or ExecutorEvent.Requeued || !run.IsFinished) polled.Add(run.Id);
+            if (report.Event is ExecutorEvent.Exited or ExecutorEvent.Vanished && !run.IsFinished)
+                CatchUpReports(run.Id); // what the job's worker could not send: its journal may say how it ended
+            if (RunWatcher.Apply(_store, report, SlurmLogTail) is { } updated)
+            {
+                if (updated.IsFinished && !run.IsFinished)
+                    _logger.LogWarning("Run {RunId}: {Status}: {Message}", run.Id, updated.Status, updated.History.LastOrDefault()?.Message);
+                Changed(run.Id);
+            }
+        }
+        _polledRuns = polled;
+    }
+
+    /// <summary>What Slurm's answer means for the run (a NODE_FAIL or PREEMPTED seen once may still turn into a requeue).</summary>
+    private ExecutorReport ReportOf(RunRecord run, SlurmJobStatus? job)
+    {
+        if (job is null) return new ExecutorReport(run.Id, ExecutorEvent.Vanished, run.JobId);
+        lock (_gate)
+        {
+            if (job.IsFinal && job.MayBeRequeued && _maybeRequeued.Add(job.JobId))
+                return new ExecutorReport(run.Id, ExecutorEvent.Pending, job.JobId, job.State, job.Reason, job.Node, job.Restarts, job.ExitCode);
+            if (!job.IsFinal) _maybeRequeued.Remove(job.JobId);
+        }
+        var kind = job.IsFinal ? ExecutorEvent.Exited
+            : job.Restarts > run.JobRestarts ? ExecutorEvent.Requeued
+            : job.State is "RUNNING" or "COMPLETING" ? ExecutorEvent.Running
+            : ExecutorEvent.Pending;
+        return new ExecutorReport(run.Id, kind, job.JobId, job.State, job.Reason, job.Node, job.Restarts, job.ExitCode);
+    }
+
+    private static string SlurmLogTail(RunRecord run) =>
+        LogTail(Path.Combine(run.Directory, $"slurm-{run.JobId}.log"), LogTailLines);
 
     /// <summary>Sessions this portal runs on a device: its training workers and evaluations. Call under <see cref="_gate"/>.</summary>
     private int Busy(string device) =>
@@ -477,12 +704,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
 
     private void StartEvaluation(RunRecord run, EvaluationJob job, string device)
     {
-        var args = new List<string> { "eval", "--run", run.Directory, "--protocol", job.Protocol };
-        if (job.LabelsPerClass is { } n) args.AddRange(["--labels-per-class", n.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        args.AddRange(CommonArgs());
-        var (reportArgs, environment) = ReportingFor(run, IngestScope.Evaluation); // [ingest seam]
-        args.AddRange(reportArgs);
-        var process = StartScottLab(args, Path.Combine(run.Directory, "eval.log"), $"eval {job.Protocol} of run {run.Id}", environment);
+        var process = _local.StartEvaluation(run, job.Protocol, job.LabelsPerClass);
         var evaluation = new Worker(run.Id, device, process.Id, process, external: false);
         _evaluations[run.Id] = evaluation;
         _logger.LogInformation("Run {RunId}: evaluation {Pid} ({Protocol}) started on {Device}", run.Id, process.Id, job.Protocol, device);
@@ -535,91 +757,19 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
 
     private void StartWorker(RunRecord run, string device, string claimToken)
     {
-        Directory.CreateDirectory(run.Directory);
-        var args = new List<string> { "worker", "--run", run.Id, "--claim", claimToken };
-        args.AddRange(CommonArgs());
-        var (reportArgs, environment) = ReportingFor(run, IngestScope.Worker); // [ingest seam]
-        args.AddRange(reportArgs);
-        var process = StartScottLab(args, Path.Combine(run.Directory, "worker.log"), $"worker for run {run.Id}", environment);
-        var worker = new Worker(run.Id, device, process.Id, process, external: false);
+        var handle = _local.StartWorker(run, claimToken);
+        var worker = new Worker(run.Id, device, handle.Pid, handle.Process, external: false);
         _active[run.Id] = worker;
-        _logger.LogInformation("Run {RunId}: worker {Pid} started on {Device}", run.Id, process.Id, device);
+        _logger.LogInformation("Run {RunId}: worker {Pid} started on {Device}", run.Id, handle.Pid, device);
         _ = WatchAsync(worker);
-    }
-
-    /// <summary>The data folder and the configured plugin folders (built-in and DATA/plugins the worker finds itself).</summary>
-    private IEnumerable<string> CommonArgs()
-    {
-        yield return "--data-dir";
-        yield return _paths.DataDir;
-        foreach (var folder in _plugins.Environment.FoldersOf(Scott.Lab.Engine.Hosting.PluginFolderKind.Configured))
-        {
-            yield return "--plugins";
-            yield return folder;
-        }
-    }
-
-    /// <summary>
-    /// Starts <c>dotnet scott-lab.dll ARGS</c> with stdout and stderr appended to <paramref name="log"/>. On Unix the
-    /// shell opens the log and execs the worker (same pid) in its own session: it writes to the file itself, so it
-    /// outlives the portal, and a Ctrl+C meant for the portal does not reach it.
-    /// </summary>
-    private Process StartScottLab(IReadOnlyList<string> args, string log, string what, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        string dll = ScottLabCli.Dll;
-        if (!File.Exists(dll))
-            throw new InvalidOperationException($"{dll} not found: the portal starts workers with the CLI built beside it. Build src/Scott.Lab.Web (it references src/Scott.Lab.Cli).");
-        File.AppendAllText(log, $"--- {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z portal: starting {what}{Environment.NewLine}");
-        ProcessStartInfo info;
-        if (OperatingSystem.IsWindows())
-        {
-            info = new ProcessStartInfo(ScottLabCli.DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true };
-            info.ArgumentList.Add(dll);
-        }
-        else
-        {
-            const string script = "log=$1; shift; " +
-                                  "if command -v setsid >/dev/null 2>&1; then exec setsid \"$@\" >>\"$log\" 2>&1 </dev/null; " +
-                                  "else exec \"$@\" >>\"$log\" 2>&1 </dev/null; fi";
-            info = new ProcessStartInfo("/bin/sh");
-            foreach (var a in new[] { "-c", script, "scott-lab", log, ScottLabCli.DotnetHost(), dll }) info.ArgumentList.Add(a);
-        }
-        foreach (var a in args) info.ArgumentList.Add(a);
-        info.UseShellExecute = false;
-        info.WorkingDirectory = _paths.ContentRoot;
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value; // [ingest seam] the run's token
-        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {info.FileName}");
-        if (OperatingSystem.IsWindows()) CopyOutput(process, log);
-        return process;
-    }
-
-    private static void CopyOutput(Process process, string log)
-    {
-        var writer = new StreamWriter(log, append: true) { AutoFlush = true };
-        var sync = TextWriter.Synchronized(writer);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) sync.WriteLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) sync.WriteLine(e.Data); };
-        process.Exited += (_, _) => writer.Dispose();
-        process.EnableRaisingEvents = true;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
     }
 
     private async Task WatchAsync(Worker worker)
     {
-        int? exitCode = null;
+        int? exitCode;
         try
         {
-            if (worker.Process is { } process)
-            {
-                await process.WaitForExitAsync(_stopping.Token).ConfigureAwait(false);
-                exitCode = process.ExitCode;
-                process.Dispose();
-            }
-            else
-            {
-                while (worker.Identity?.IsAlive() ?? IsAlive(worker.Pid)) await Task.Delay(PollInterval, _stopping.Token).ConfigureAwait(false);
-            }
+            exitCode = await _local.WaitForExitAsync(new ExecutorHandle(worker.RunId, worker.Pid, worker.Process), worker.Identity, PollInterval, _stopping.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -644,7 +794,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         lock (_gate)
         {
             _active.Remove(worker.RunId);
-            CatchUpReports(worker.RunId); // [ingest seam] what the worker could not send before it exited
+            CatchUpReports(worker.RunId); // what the worker could not send before it exited
             var run = _store.Get(worker.RunId);
             bool unfinished = run is not null && (run.Status == RunStatus.Running || (run.Status == RunStatus.Queued && !_queue.Any(q => q.RunId == worker.RunId && q.Evaluation is null)));
             // Another worker claimed the run (this one exited without training it): that one's outcome counts.
@@ -652,27 +802,12 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
             if (unfinished && !someoneElses && worker.External && !worker.CancelRequested)
             {
                 // A `scott-lab train` from a terminal that vanished without recording an outcome (kill -9, a crash).
-                MarkInterrupted(run!, $"the process that trained it ({Who(run!)}) is gone");
+                RunWatcher.MarkInterrupted(_store, run!, $"the process that trained it ({Who(run!)}) is gone");
             }
             else if (unfinished && !someoneElses)
             {
-                string code = exitCode is { } c ? $"code {c}{SignalName(c)}" : "an unknown code (reattached after a portal restart)";
-                if (worker.CancelRequested)
-                {
-                    _store.SetStatus(worker.RunId, RunStatus.Cancelled, $"the worker did not stop within {CancelGracePeriod.TotalSeconds:F0} s and was killed; resume continues from the latest checkpoint");
-                }
-                else
-                {
-                    string tail = LogTail(Path.Combine(run!.Directory, "worker.log"), LogTailLines);
-                    _store.Update(worker.RunId, r =>
-                    {
-                        r.Status = RunStatus.Failed;
-                        r.History.Add(new StatusChange { Status = RunStatus.Failed, AtUtc = DateTime.UtcNow, Message = $"the worker exited with {code}" });
-                        r.Error = $"The worker (pid {worker.Pid}) exited with {code} without finishing the run. Resume continues from the latest checkpoint. " +
-                                  $"The end of worker.log:{Environment.NewLine}{tail}";
-                        WorkerIdentity.Clear(r);
-                    });
-                }
+                string code = RunWatcher.LocalWorkerExited(_store, run!, worker.Pid, exitCode, worker.CancelRequested, CancelGracePeriod,
+                    () => LogTail(Path.Combine(run!.Directory, "worker.log"), LogTailLines));
                 _logger.LogWarning("Run {RunId}: worker {Pid} exited with {Code} while the run was unfinished", worker.RunId, worker.Pid, code);
             }
         }
@@ -684,7 +819,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     {
         worker.CancelRequested = true;
         _logger.LogInformation("Run {RunId}: stopping worker {Pid}", worker.RunId, worker.Pid);
-        if (!Signal(worker.Pid, Sigterm)) worker.Process?.Kill(entireProcessTree: true);
+        _local.Stop(new ExecutorHandle(worker.RunId, worker.Pid, worker.Process));
         _ = KillAfterGraceAsync(worker);
     }
 
@@ -700,8 +835,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         }
         if (!IsAlive(worker.Pid)) return;
         _logger.LogWarning("Run {RunId}: worker {Pid} did not stop within {Seconds} s; killing it", worker.RunId, worker.Pid, CancelGracePeriod.TotalSeconds);
-        if (!Signal(worker.Pid, Sigkill))
-            try { worker.Process?.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+        _local.Kill(new ExecutorHandle(worker.RunId, worker.Pid, worker.Process));
     }
 
     private void Changed(string runId)
@@ -742,28 +876,6 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     }
 
     // ---- processes -----------------------------------------------------------------------------------------
-
-    private const int Sigterm = 15, Sigkill = 9;
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int SysKill(int pid, int signal);
-
-    /// <summary>Sends a POSIX signal (SIGTERM lets the worker save a checkpoint; Process.Kill would not).</summary>
-    private static bool Signal(int pid, int signal)
-    {
-        if (OperatingSystem.IsWindows()) return false;
-        try { return SysKill(pid, signal) == 0; }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return false; }
-    }
-
-    private static string SignalName(int exitCode) => exitCode switch
-    {
-        137 => " (SIGKILL: killed, e.g. kill -9 or out of memory)",
-        143 => " (SIGTERM)",
-        134 => " (SIGABRT: the runtime aborted)",
-        139 => " (SIGSEGV: a native crash)",
-        _ => "",
-    };
 
     /// <summary>True while the process exists and is not a zombie.</summary>
     public static bool IsAlive(int pid) => WorkerIdentity.ProcessIsAlive(pid);
