@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Scott.Lab.Abstractions.Data;
 using Scott.Lab.Abstractions.Masking;
 using Scott.Lab.Abstractions.Plugins;
@@ -7,8 +8,8 @@ using static TorchSharp.torch;
 namespace Scott.Lab.Plugins.Tests.DocExamples;
 
 /// <summary>
-/// The examples that docs/plugins.md quotes: each does what the docs say the host relies on and loads as a third-party
-/// plugin DLL built from its file alone.
+/// The examples that docs/plugins.md quotes: each does what the docs say the host relies on, loads as a third-party
+/// plugin DLL built from its file alone, and the docs quote the file as it is.
 /// </summary>
 public class DocExampleTests
 {
@@ -120,5 +121,21 @@ public class DocExampleTests
         using var module = tokenizer.Create(Activator.CreateInstance(tokenizer.OptionsType), new TokenizerContext(32, 3, 16));
         using var tokens = module.forward(torch.zeros(1, 3, 32, 32), null);
         Assert.Equal([1L, 16, 16], tokens.shape);
+    }
+
+    [Fact]
+    public void TheDocsQuoteTheExampleFilesAsTheyAre()
+    {
+        string docs = File.ReadAllText(Path.Combine(RepoRoot, "docs", "plugins.md"));
+        int checkedBlocks = 0;
+        // A csharp block right after a line naming DocExamples/FILE.cs quotes that file; a "// ..." line marks a cut.
+        foreach (Match m in Regex.Matches(docs, @"DocExamples/(\w+\.cs)[^\n]*\n+```csharp\n(.*?)```", RegexOptions.Singleline))
+        {
+            string file = File.ReadAllText(ExampleFile(m.Groups[1].Value)).ReplaceLineEndings("\n");
+            foreach (var part in Regex.Split(m.Groups[2].Value, @"^\s*// \.\.\.[^\n]*\n", RegexOptions.Multiline).Where(p => p.Trim().Length > 0))
+                Assert.True(file.Contains(part), $"docs/plugins.md quotes {m.Groups[1].Value}, but the file does not contain:\n{part}");
+            checkedBlocks++;
+        }
+        Assert.True(checkedBlocks >= 2, $"expected quotes of both examples in docs/plugins.md, found {checkedBlocks}");
     }
 }
