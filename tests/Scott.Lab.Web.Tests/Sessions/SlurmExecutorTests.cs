@@ -36,7 +36,8 @@ public sealed class SlurmExecutorTests : IDisposable
     /// <summary>Long enough to act on while it trains.</summary>
     private static readonly string[] Longer = ["trainer.steps=80", "trainer.batch_size=8", "trainer.log_every=2", "trainer.checkpoint_every=4"];
 
-    private PortalHost SlurmPortal(params (string Key, string Value)[] more) => new(NewDataDir(), settings: new Dictionary<string, string?>
+    // On a real loopback port: the jobs' workers report to the portal over HTTP and never open the store.
+    private PortalHost SlurmPortal(params (string Key, string Value)[] more) => PortalHost.Http(NewDataDir(), settings: new Dictionary<string, string?>
     {
         ["ScottLab:Executor"] = "slurm",
         ["ScottLab:Slurm:PollSeconds"] = "0.5",
@@ -99,7 +100,11 @@ public sealed class SlurmExecutorTests : IDisposable
             Assert.Contains($"--run {run.Id}", script);
             var copied = File.ReadAllLines(Path.Combine(run.Directory, "plugins", "SHA256SUMS")).Select(l => l.Split("  ")[0]).Order().ToList();
             Assert.Equal(run.Plugins.Select(p => p.Sha256).Distinct().Order().ToList(), copied);
-            Assert.Contains("step 6/6", File.ReadAllText(Path.Combine(run.Directory, $"slurm-{jobId}.log")));
+            string jobLog = File.ReadAllText(Path.Combine(run.Directory, $"slurm-{jobId}.log"));
+            Assert.Contains("step 6/6", jobLog);
+            // The job's worker reported over HTTP (it never opens the store: IngestTests checks that on a worker's files).
+            Assert.Contains($"reporting to {host.Url}", jobLog);
+            Assert.DoesNotContain("SCOTT_LAB_TOKEN", script); // the token travels in the job's environment, not in the script
             // The job ends COMPLETED; the page shows it.
             var final = await WaitFor(client, run.Id, r => r.JobState == "COMPLETED", "job COMPLETED", seconds: 30);
             Assert.Null(final.JobReason);
@@ -188,7 +193,8 @@ public sealed class SlurmExecutorTests : IDisposable
         try
         {
             string id;
-            using (var first = new PortalHost(data, settings: settings))
+            int port = PortalHost.FreePort(); // the second portal comes back at the same URL, where the job reports
+            using (var first = PortalHost.Http(data, port, settings))
             {
                 var client = first.CreateClient();
                 var queued = await Launch(client, Specs.Tiny(Longer));
@@ -196,7 +202,7 @@ public sealed class SlurmExecutorTests : IDisposable
                 await WaitFor(client, id, r => r.Status == RunStatus.Running && r.Step >= 2 || r.IsFinished, "Running, step 2");
             } // the portal stops; the job goes on
 
-            using var second = new PortalHost(data, settings: settings);
+            using var second = PortalHost.Http(data, port, settings);
             var again = second.CreateClient();
             var run = await WaitFor(again, id, r => r.IsFinished, "Completed under the second portal");
             Assert.True(run.Status == RunStatus.Completed, $"{run.Status}: {run.Error}");
