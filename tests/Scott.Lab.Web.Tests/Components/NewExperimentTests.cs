@@ -129,6 +129,7 @@ public sealed class NewExperimentTests : PortalComponentTest
         var cut = Render<NewExperiment>();
         Assert.True(cut.Find("[data-testid=launch]").HasAttribute("disabled"));
         Assert.Contains("Pick a dataset.", cut.Find("[data-testid=launch-blockers]").TextContent);
+        Assert.Contains("Pick an objective.", cut.Find("[data-testid=launch-blockers]").TextContent);
     }
 
     [Fact]
