@@ -131,17 +131,17 @@ public sealed class PluginUploaderTests : IDisposable
     }
 
     [Fact]
-    public async Task ADllThatIsNotDotNetIsInstalledAndShowsFailedWithItsError()
+    public async Task ADllThatIsNotDotNetIsRefusedWithItsReasonAndLeavesNothingBehind()
     {
         var (plugins, uploader) = Create();
 
         var result = await Upload(uploader, "native-thing.dll", [0x7f, (byte)'E', (byte)'L', (byte)'F', 2, 1, 1, 0]);
 
-        Assert.True(result.Succeeded, result.Error);
-        var entry = Assert.Single(result.Entries);
-        Assert.Equal(PluginStatus.Failed, entry.Status);
-        Assert.Contains("not a .NET assembly", entry.Error);
-        Assert.Equal(Path.Combine(plugins.UploadFolder, "native-thing", "native-thing.dll"), entry.AssemblyPath);
+        Assert.False(result.Succeeded); // not "installed", then failed
+        Assert.Contains("'native-thing.dll' is not a .NET assembly", result.Error);
+        Assert.Contains("nothing was installed", result.Error);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(plugins.UploadFolder));
+        Assert.DoesNotContain(plugins.Catalog.Entries, e => e.AssemblyPath.Contains("native-thing"));
         // The others are untouched.
         Assert.NotNull(plugins.Catalog.Resolve<ITokenizerPlugin>("scott", "tokenizer.id"));
     }

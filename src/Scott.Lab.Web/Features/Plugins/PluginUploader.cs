@@ -92,11 +92,14 @@ public sealed partial class PluginUploader(PortalPlugins plugins, IOptions<Porta
 
     private static string PlaceDll(string uploadName, string received, string unpacked)
     {
-        // Named after the assembly when it is one ("Foo (1).dll" from a browser is still Foo): the loader finds an
-        // assembly by its name; a file that is not .NET keeps its own name and shows up as a Failed entry.
+        // Named after the assembly ("Foo (1).dll" from a browser is still Foo): the loader finds an assembly by its
+        // name. A file that is not a .NET assembly is refused here, so nothing is installed that can only fail.
         string name = Path.GetFileNameWithoutExtension(uploadName);
         try { name = System.Reflection.AssemblyName.GetAssemblyName(received).Name ?? name; }
-        catch (Exception e) when (e is BadImageFormatException or FileLoadException) { }
+        catch (Exception e) when (e is BadImageFormatException or FileLoadException)
+        {
+            throw new UploadRefused($"'{uploadName}' is not a .NET assembly ({e.GetType().Name}); nothing was installed. Upload the DLL your plugin project builds (bin/Release/net10.0/YourPlugin.dll) or that output folder as a .zip.");
+        }
         string pluginName = SafeName(name, uploadName);
         string folder = Path.Combine(unpacked, pluginName);
         Directory.CreateDirectory(folder);
