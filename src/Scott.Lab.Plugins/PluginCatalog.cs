@@ -133,8 +133,12 @@ public sealed class PluginCatalog(Version? hostVersion = null, PluginAdmission? 
             for (int i = 0; i < found.Count; i++)
             {
                 var entry = found[i];
-                if (entry.Status == PluginStatus.Loaded && _entries.Any(e => e.Status == PluginStatus.Loaded && e.Kind == entry.Kind && e.Id == entry.Id))
-                    found[i] = entry with { Status = PluginStatus.Failed, Instance = null, Error = $"duplicate {entry.Kind} id '{entry.Id}': already provided by another plugin file." };
+                if (entry.Status == PluginStatus.Loaded && _entries.FirstOrDefault(e => e.Status == PluginStatus.Loaded && e.Kind == entry.Kind && e.Id == entry.Id) is { } owner)
+                    found[i] = entry with
+                    {
+                        Status = PluginStatus.Failed, Instance = null,
+                        Error = $"duplicate {entry.Kind} id '{entry.Id}': already provided by {owner.AssemblyPath}. Give this plugin another Id, or remove one of the two files.",
+                    };
                 _entries.Add(found[i]);
             }
         }

@@ -41,6 +41,23 @@ public class PluginCatalogTests
     }
 
     [Fact]
+    public void ADuplicateIdNamesTheFileThatAlreadyProvidesIt()
+    {
+        // A second copy of the built-in tokenizers, in a folder scanned after the built-in one.
+        string copy = TempDir();
+        foreach (var file in Directory.GetFiles(Path.Combine(PluginCatalog.BuiltInFolder, "Scott.Lab.Tokenizers")))
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+
+        var catalog = PluginCatalog.Load([PluginCatalog.BuiltInFolder, copy]);
+
+        var original = Assert.Single(catalog.Entries, e => e.Id == "scott" && e.Status == PluginStatus.Loaded);
+        var duplicate = Assert.Single(catalog.Entries, e => e.Id == "scott" && e.Status == PluginStatus.Failed);
+        Assert.StartsWith(copy, duplicate.AssemblyPath);
+        Assert.Contains($"already provided by {original.AssemblyPath}", duplicate.Error);
+        Assert.Contains("another Id", duplicate.Error);
+    }
+
+    [Fact]
     public void ScanPicksUpNewFilesOnlyOnce()
     {
         string folder = TempDir();
