@@ -82,6 +82,11 @@ public sealed class ExternalPluginTests
         Assert.NotNull(portal.Plugins.Catalog.Resolve<IDatasetPlugin>(ExternalPlugin.Id, "dataset.id"));
         string html = await portal.Factory.CreateClient().GetStringAsync("/plugins");
         Assert.Contains("restart the portal to apply", html);
+        // The API says the same: the loaded version (its hash) is in use, and the file on disk waits for a restart.
+        var api = System.Text.Json.Nodes.JsonNode.Parse(await portal.Factory.CreateClient().GetStringAsync("/api/plugins"))!.AsArray();
+        var listed = api.Single(p => p!["id"]?.GetValue<string>() == ExternalPlugin.Id)!;
+        Assert.Equal(entry.Sha256, listed["sha256"]!.GetValue<string>());
+        Assert.Contains("replaced on disk: restart the portal to apply", listed["pendingRestart"]!.GetValue<string>());
 
         // Removed: still in use, now pending as removed.
         Directory.Delete(Path.GetDirectoryName(entry.AssemblyPath)!, recursive: true);
