@@ -50,6 +50,8 @@ public sealed class PluginsPageTests : BunitContext, IAsyncLifetime
         var broken = page.Find("[data-testid='plugin-row-broken.dll']");
         Assert.Contains("Failed", broken.TextContent);
         Assert.Contains("broken.dll is not a .NET assembly", broken.TextContent);
+        // Paths wrap between folders, not mid-word.
+        Assert.Contains("/<wbr>broken.dll", broken.InnerHtml);
         // What needs attention comes first: the failed file is the table's first row.
         Assert.Equal("plugin-row-broken.dll", page.FindAll("tr[data-testid^=plugin-row-]")[0].GetAttribute("data-testid"));
         Assert.Contains(_plugins.UploadFolder, page.Markup);
