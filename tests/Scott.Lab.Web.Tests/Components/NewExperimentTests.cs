@@ -118,6 +118,7 @@ public sealed class NewExperimentTests : PortalComponentTest
 
         Assert.True(cut.Find("[data-testid=launch]").HasAttribute("disabled"));
         Assert.Contains("model.heads: width 32 is not divisible by heads 3.", cut.Find("[data-testid=launch-blockers]").TextContent);
+        Assert.Contains("mud-alert-text-error", cut.Find("[data-testid=launch-blockers]").ClassName); // styled as an error, not a hint
 
         cut.Find(Field("model.heads")).Input("2");
         Assert.False(cut.Find("[data-testid=launch]").HasAttribute("disabled"));
@@ -130,6 +131,7 @@ public sealed class NewExperimentTests : PortalComponentTest
         Assert.True(cut.Find("[data-testid=launch]").HasAttribute("disabled"));
         Assert.Contains("Pick a dataset.", cut.Find("[data-testid=launch-blockers]").TextContent);
         Assert.Contains("Pick an objective.", cut.Find("[data-testid=launch-blockers]").TextContent);
+        Assert.Contains("mud-alert-text-info", cut.Find("[data-testid=launch-blockers]").ClassName); // nothing wrong yet: a hint
     }
 
     [Fact]
