@@ -26,7 +26,8 @@ public static class BrowserActions
                 await reached(TryMs);
                 return;
             }
-            catch (PlaywrightException) when (DateTime.UtcNow < deadline) { }
+            // A wait for a URL ends in System.TimeoutException, not a PlaywrightException: both mean "not yet".
+            catch (Exception e) when ((e is PlaywrightException or System.TimeoutException) && DateTime.UtcNow < deadline) { }
         }
     }
 
