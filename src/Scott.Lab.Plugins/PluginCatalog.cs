@@ -306,7 +306,8 @@ public sealed class PluginCatalog(Version? hostVersion = null, PluginAdmission? 
         return $"{e.GetType().Name}: {e.Message}";
     }
 
-    private static string Sha256Of(string path)
+    /// <summary>A file's SHA-256, as plugin entries record it (lower-case hex).</summary>
+    public static string Sha256Of(string path)
     {
         using var stream = File.OpenRead(path);
         return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();

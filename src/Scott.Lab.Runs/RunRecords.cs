@@ -118,17 +118,26 @@ public sealed class RunRecord
     public bool CanResume => Status is RunStatus.Failed or RunStatus.Cancelled or RunStatus.Interrupted;
 }
 
-/// <summary>Per-run overrides of the executor's settings (the Slurm job's resources); null keeps the portal's setting.</summary>
-public sealed class JobOverrides
+/// <summary>
+/// A Slurm job's resources: per run (given at launch; null keeps the portal's setting), and the portal's own
+/// defaults (<c>ScottLab:Slurm</c>, which adds the executor's other settings). Empty ones are left out of the job
+/// script, so the cluster's defaults apply.
+/// </summary>
+public class JobOverrides
 {
     public string? Partition { get; set; }
     public string? Account { get; set; }
     public string? Qos { get; set; }
+    /// <summary>GPUs per job (<c>--gres=gpu:N</c>); 0 or unset asks for none.</summary>
     public int? Gpus { get; set; }
     public int? CpusPerTask { get; set; }
+    /// <summary>Memory per node, as sbatch takes it (e.g. 16G).</summary>
     public string? Memory { get; set; }
+    /// <summary>Time limit, as sbatch takes it (e.g. 04:00:00 or 2-00:00:00).</summary>
     public string? TimeLimit { get; set; }
+    /// <summary>More job options, one per entry (e.g. <c>--constraint=a100</c> or a whole <c>#SBATCH ...</c> line).</summary>
     public List<string>? ExtraSbatch { get; set; }
+    /// <summary>Shell lines run before the worker (module loads, environment), e.g. <c>module load cuda/12.4</c>.</summary>
     public string? Setup { get; set; }
 }
 

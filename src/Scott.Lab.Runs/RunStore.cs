@@ -96,21 +96,20 @@ public sealed partial class RunStore : IDisposable
     public int MigrateLegacySpecs(Func<string, System.Text.Json.Nodes.JsonObject> parseYaml, Func<System.Text.Json.Nodes.JsonObject, bool>? upgrade = null)
     {
         int migrated = 0;
-        // Documents that name keys since retired (upgrade says whether it changed the tree) are rewritten once.
-        if (upgrade is not null)
-            foreach (var run in _runs.FindAll().Where(r => r.Spec is not null).ToList())
-                if (upgrade(run.Spec!))
-                {
-                    Update(run.Id, r => r.Spec = run.Spec);
-                    migrated++;
-                }
-        foreach (var run in _runs.FindAll().Where(r => r.Spec is null).ToList())
+        foreach (var run in _runs.FindAll().ToList())
         {
-            if (string.IsNullOrWhiteSpace(run.LegacySpecYaml)) continue;
-            System.Text.Json.Nodes.JsonObject tree;
-            try { tree = parseYaml(run.LegacySpecYaml); }
-            catch (Exception) { continue; } // unreadable: left as it is, and the run page says so
-            upgrade?.Invoke(tree);
+            var tree = run.Spec;
+            bool changed = false;
+            if (tree is null)
+            {
+                if (string.IsNullOrWhiteSpace(run.LegacySpecYaml)) continue;
+                try { tree = parseYaml(run.LegacySpecYaml); }
+                catch (Exception) { continue; } // unreadable: left as it is, and the run page says so
+                changed = true;
+            }
+            // Documents that name keys since retired (upgrade says whether it changed the tree) are rewritten once.
+            if (upgrade?.Invoke(tree) == true) changed = true;
+            if (!changed) continue;
             Update(run.Id, r => { r.Spec = tree; r.LegacySpecYaml = null; });
             migrated++;
         }

@@ -62,6 +62,23 @@ public sealed class RunEventTests : IDisposable
         Assert.Single(store.Artifacts(a));
     }
 
+    [Theory]
+    [InlineData(false, "12345", RunStatus.Running)]   // Slurm stopped the attempt (requeue, preemption): the next attempt resumes
+    [InlineData(true, "12345", RunStatus.Cancelled)]  // someone cancelled it
+    [InlineData(false, "99999", RunStatus.Cancelled)] // a worker of another job: its stop is not this job's requeue
+    public void AStopOfASlurmRunIsACancelOnlyWhenSomeoneAskedForIt(bool stopRequested, string workersJob, RunStatus expected)
+    {
+        using var store = new RunStore(_dir);
+        string id = store.Create(new RunRecord { Executor = "slurm", JobId = "12345", Status = RunStatus.Running, StopRequested = stopRequested }).Id;
+
+        store.ApplyEvents(id, [new RunEvent { Seq = 1, Kind = RunEventKind.Finished, Status = RunStatus.Cancelled, Step = 6, LastLoss = 2, JobId = workersJob, Message = "stopped" }]);
+
+        var run = store.Get(id)!;
+        Assert.Equal(expected, run.Status);
+        Assert.Equal((6L, 2.0), (run.Step, run.LastLoss)); // the progress is recorded either way
+        if (expected == RunStatus.Running) Assert.Contains("the job's next attempt resumes it", run.History[^1].Message);
+    }
+
     [Fact]
     public void AJournalWithATornLineReadsEveryCompleteEventAndSkipsTheTornOne()
     {

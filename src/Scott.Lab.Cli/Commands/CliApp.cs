@@ -67,13 +67,13 @@ public static class CliApp
         e is ConfigException or PluginException or DatasetException or TrainingDivergedException or InvalidOperationException or IOException
             or Engine.Interop.InteropException or Engine.Interop.WeightsFileException;
 
+    /// <summary>When "1", plugins load from --plugins and SCOTT_LAB_PLUGINS only (not the built-in folder, DATA/plugins or the settings').</summary>
+    public const string PluginsOnlyVariable = "SCOTT_LAB_PLUGINS_ONLY";
+
     /// <summary>
     /// The catalog of the environment's plugin folders: built-in, DATA/plugins (uploads), configured, --plugins.
     /// Files the portal quarantined (their probe killed its process, see PluginQuarantine) are not loaded here either.
     /// </summary>
-    /// <summary>When "1", plugins load from --plugins and SCOTT_LAB_PLUGINS only (not the built-in folder, DATA/plugins or the settings').</summary>
-    public const string PluginsOnlyVariable = "SCOTT_LAB_PLUGINS_ONLY";
-
     public static PluginCatalog LoadCatalog(ParseResult parsed)
     {
         var settings = Settings(parsed);
@@ -111,9 +111,15 @@ public static class CliApp
         string file = Path.Combine(directory, "config.yaml");
         if (stored is null && !File.Exists(file))
             throw new ConfigException($"--run: {directory} is not a run of the store in {Settings(parsed).DataDir} and has no config.yaml; is it a run directory made by `scott-lab train`?");
-        var tree = stored is not null ? (System.Text.Json.Nodes.JsonObject)stored.DeepClone() : ConfigLoader.LoadTree(file);
+        return WithOverrides(stored ?? ConfigLoader.LoadTree(file), overrides ?? []);
+    }
+
+    /// <summary>A copy of a run's stored spec with --set style <paramref name="overrides"/> applied (and keys retired since it was recorded removed).</summary>
+    public static System.Text.Json.Nodes.JsonObject WithOverrides(System.Text.Json.Nodes.JsonObject stored, IEnumerable<string> overrides)
+    {
+        var tree = (System.Text.Json.Nodes.JsonObject)stored.DeepClone();
         RetiredKeys.Strip(tree); // a run recorded before a key was removed (its resolved spec names every key)
-        foreach (var assignment in overrides ?? []) ConfigLoader.ApplyOverride(tree, assignment);
+        foreach (var assignment in overrides) ConfigLoader.ApplyOverride(tree, assignment);
         return tree;
     }
 

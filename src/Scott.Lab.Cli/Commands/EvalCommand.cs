@@ -114,17 +114,9 @@ public static class EvalCommand
 
     private static System.Text.Json.Nodes.JsonObject PortalSpec(PortalClient client, string runId, IEnumerable<string> overrides)
     {
-        Scott.Lab.Runs.Reporting.IngestRun? stored;
-        try { stored = client.GetRun(runId); }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-        {
-            throw new IOException($"--portal: the portal {client.Url} cannot be reached ({e.Message}); eval needs it for run {runId}'s spec.", e);
-        }
-        catch (PortalException e) { throw new ConfigException($"--portal: {e.Message}"); }
+        var stored = client.Ask(() => client.GetRun(runId), $"eval needs it for run {runId}'s spec");
         if (stored?.Spec is null) throw new ConfigException($"--run-id: the portal {client.Url} has no run '{runId}' with a spec.");
-        var tree = (System.Text.Json.Nodes.JsonObject)stored.Spec.DeepClone();
-        foreach (var assignment in overrides) ConfigLoader.ApplyOverride(tree, assignment);
-        return tree;
+        return CliApp.WithOverrides(stored.Spec, overrides);
     }
 
     private static List<EvalProtocol> ParseProtocols(string value) => value switch

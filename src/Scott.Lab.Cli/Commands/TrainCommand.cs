@@ -54,9 +54,10 @@ public static class TrainCommand
 
             // The run is recorded in the store it shares with the portal (source "cli"); a store problem is only a warning.
             // With --portal, the portal records it: this process never opens the store.
+            var record = RunEvents.CliRun(run, directory.Path, name, resuming);
             using var recorder = parsed.GetValue(portal) is { } url
-                ? AttachToPortal(url, parsed.GetValue(token) ?? Environment.GetEnvironmentVariable(PortalClient.TokenVariable), run, directory.Path, name, resuming, stderr)
-                : AttachToStore(CliApp.Settings(parsed).DataDir, run, directory.Path, name, resuming, stderr);
+                ? AttachToPortal(url, parsed.GetValue(token) ?? Environment.GetEnvironmentVariable(PortalClient.TokenVariable), record, stderr)
+                : AttachToStore(CliApp.Settings(parsed).DataDir, record, stderr);
             recorder.MarkRunning(run, resuming ? StoreRecorder.CheckpointStep(new Checkpoints(directory.Path).Latest()) : null);
             var line = new ProgressLine(stderr, run.Spec.Trainer.LogEvery);
             TrainingSummary summary;
@@ -79,45 +80,31 @@ public static class TrainCommand
         return command;
     }
 
-    private static IRunRecorder AttachToStore(string dataDir, AssembledRun run, string directory, string name, bool resuming, TextWriter stderr)
+    private static IRunRecorder AttachToStore(string dataDir, CliRunRequest record, TextWriter stderr)
     {
         var recorder = StoreRecorder.Open(dataDir, stderr);
-        recorder.AttachCliRun(run, directory, name, resuming);
+        recorder.AttachCliRun(record);
         return recorder;
     }
 
     /// <summary>The portal records the run (a new one, or for --resume the one it has for the folder) and gives its token.</summary>
-    private static IRunRecorder AttachToPortal(string url, string? adminKey, AssembledRun run, string directory, string name, bool resuming, TextWriter stderr)
+    private static IRunRecorder AttachToPortal(string url, string? adminKey, CliRunRequest record, TextWriter stderr)
     {
         var client = new PortalClient(url, null);
         CliRunResponse created;
         try
         {
-            created = client.CreateCliRun(new CliRunRequest
-            {
-                Name = name,
-                Directory = directory,
-                Spec = run.Resolved,
-                Dataset = run.Spec.Dataset.Id,
-                Tokenizer = run.Spec.Tokenizer.Id,
-                Objective = run.Spec.Objective.Id,
-                TotalSteps = run.TotalSteps,
-                Resuming = resuming,
-            }, adminKey);
+            created = client.Ask(() => client.CreateCliRun(record, adminKey), "start it, or train without --portal to record the run in the local store",
+                refused => refused.Status == System.Net.HttpStatusCode.Forbidden ? " Pass the portal's admin key with --token." : "");
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch
         {
             client.Dispose();
-            throw new IOException($"--portal: the portal {client.Url} cannot be reached ({e.Message}). Start it, or train without --portal to record the run in the local store.", e);
-        }
-        catch (PortalException e)
-        {
-            client.Dispose();
-            throw new ConfigException($"--portal: {e.Message}" + (e.Status == System.Net.HttpStatusCode.Forbidden ? " Pass the portal's admin key with --token." : ""));
+            throw;
         }
         client.UseToken(created.Token);
         stderr.WriteLine($"run {created.Run.Id}: recorded by the portal {client.Url}");
         // Disposing it gives the portal up to 60 s to take the last events, then leaves them in the journal.
-        return new PortalRecorder(client, created.Run.Id, directory, created.Run.ReportedSequence, stderr, ownsClient: true) { FlushOnDispose = TimeSpan.FromSeconds(60) };
+        return new PortalRecorder(client, created.Run.Id, record.Directory, created.Run.ReportedSequence, stderr, ownsClient: true) { FlushOnDispose = TimeSpan.FromSeconds(60) };
     }
 }

@@ -88,27 +88,17 @@ public static class WorkerCommand
         if (token.Length == 0)
             throw new ConfigException($"--portal: no token in ${PortalClient.TokenVariable}. The portal sets it when it starts a worker; by hand, use the token the portal issued for run {id}.");
         using var client = new PortalClient(url, token);
-        IngestRun record;
-        try
-        {
-            // A portal that is restarting (or a requeued job that starts before it is back) gets the same time as at the end.
-            record = Patiently(client, flush, stderr, () => client.GetRun(id)) ?? throw new ConfigException($"--run: the portal {client.Url} has no run '{id}'.");
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-        {
-            throw new IOException($"--portal: the portal {client.Url} could not be reached within {flush.TotalSeconds:F0} s ({e.Message}); the worker needs it to read and claim run {id}. Check ScottLab:PublicUrl and that this machine can reach it.", e);
-        }
-        catch (PortalException e)
-        {
-            throw new ConfigException($"--portal: {e.Message}");
-        }
+        // A portal that is restarting (or a requeued job that starts before it is back) gets the same time as at the end.
+        string neededFor = $"the worker waited {flush.TotalSeconds:F0} s for it to read and claim run {id}. Check ScottLab:PublicUrl and that this machine can reach it";
+        var record = client.Ask(() => Patiently(client, flush, stderr, () => client.GetRun(id)), neededFor)
+                     ?? throw new ConfigException($"--run: the portal {client.Url} has no run '{id}'.");
         if (record.Status == RunStatus.Completed)
         {
             stderr.WriteLine($"run {id} is already Completed; nothing to do.");
             return 0;
         }
         using var stop = new StopSignal(stderr);
-        var (claimed, refusal) = Patiently(client, flush, stderr, () => client.Claim(id, claimToken, WorkerIdentity.Current()));
+        var (claimed, refusal) = client.Ask(() => Patiently(client, flush, stderr, () => client.Claim(id, claimToken, WorkerIdentity.Current())), neededFor);
         if (claimed is null)
         {
             stderr.WriteLine($"worker {Environment.ProcessId}: not training: {refusal}.");

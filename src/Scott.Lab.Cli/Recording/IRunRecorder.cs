@@ -60,6 +60,19 @@ public static class RunEvents
         };
     }
 
+    /// <summary>What `train` records of a CLI run, in the local store or in a portal (<see cref="RunStore.RecordCliRun"/>).</summary>
+    public static CliRunRequest CliRun(AssembledRun run, string directory, string name, bool resuming) => new()
+    {
+        Name = name,
+        Directory = directory,
+        Spec = run.Resolved,
+        Dataset = run.Spec.Dataset.Id,
+        Tokenizer = run.Spec.Tokenizer.Id,
+        Objective = run.Spec.Objective.Id,
+        TotalSteps = run.TotalSteps,
+        Resuming = resuming,
+    };
+
     public static RunEvent Metrics(long step, IReadOnlyDictionary<string, double> values) =>
         new() { Kind = RunEventKind.Metrics, AtUtc = DateTime.UtcNow, Step = step, Values = new Dictionary<string, double>(values) };
 

@@ -40,6 +40,27 @@ public sealed class PortalClient : IDisposable
 
     public string Url { get; }
 
+    /// <summary>
+    /// Runs <paramref name="call"/> against the portal and turns its failures into the CLI's errors: unreachable →
+    /// an <see cref="IOException"/> naming the portal and <paramref name="neededFor"/>; refused → a
+    /// <see cref="ConfigException"/> with the portal's message and <paramref name="refusalHint"/>.
+    /// </summary>
+    public T Ask<T>(Func<T> call, string neededFor, Func<PortalException, string>? refusalHint = null)
+    {
+        try
+        {
+            return call();
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            throw new IOException($"--portal: the portal {Url} cannot be reached ({e.Message}); {neededFor}.", e);
+        }
+        catch (PortalException e)
+        {
+            throw new ConfigException($"--portal: {e.Message}" + (refusalHint?.Invoke(e) ?? ""));
+        }
+    }
+
     /// <summary>Replaces the token (train --portal gets the run's own token once the portal has created it).</summary>
     public void UseToken(string token) => _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 

@@ -46,22 +46,7 @@ public sealed class StoreRecorder : RunReporter
     public static StoreRecorder For(RunStore store, string runId, TextWriter log) => new(store, ownsStore: false, runId, log);
 
     /// <summary>`train`: a new record for a new run, or the existing one (found by its folder) for --resume.</summary>
-    public void AttachCliRun(AssembledRun run, string directory, string name, bool resuming) => Guard("record the run", store =>
-    {
-        var existing = resuming ? store.FindByDirectory(directory) : null;
-        _runId = existing?.Id ?? store.Create(new RunRecord
-        {
-            Name = name,
-            Directory = directory,
-            Spec = run.Resolved,
-            Source = "cli",
-            Dataset = run.Spec.Dataset.Id,
-            Tokenizer = run.Spec.Tokenizer.Id,
-            Objective = run.Spec.Objective.Id,
-            Status = RunStatus.Queued,
-            TotalSteps = run.TotalSteps,
-        }).Id;
-    }, needsRun: false);
+    public void AttachCliRun(CliRunRequest request) => Guard("record the run", store => _runId = store.RecordCliRun(request).Id, needsRun: false);
 
     /// <summary>Applies one event in process, through the store's one applier (the portal's ingest uses the same).</summary>
     protected override void Emit(RunEvent e) => Guard($"record {e.Kind}", store => store.ApplyEvents(RunId!, [e]));

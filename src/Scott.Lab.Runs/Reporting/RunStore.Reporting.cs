@@ -38,6 +38,28 @@ public sealed partial class RunStore
         }
     }
 
+    /// <summary>The job, when a worker of the run's Slurm job stopped (Cancelled) without anyone asking it to.</summary>
+    private static string? StoppedBySlurm(RunRecord run, RunEvent e) =>
+        e is { Kind: RunEventKind.Finished, Status: RunStatus.Cancelled, JobId: { } job } && run.IsSlurm && !run.StopRequested && run.JobId == job ? job : null;
+
+    /// <summary>
+    /// The record of a CLI `train` (source "cli"): for --resume the run this store has for its folder, else a new one.
+    /// The one way both the CLI's own store and the portal's ingest API record it.
+    /// </summary>
+    public RunRecord RecordCliRun(CliRunRequest request) =>
+        (request.Resuming ? FindByDirectory(request.Directory) : null) ?? Create(new RunRecord
+        {
+            Name = request.Name,
+            Directory = request.Directory,
+            Spec = request.Spec,
+            Source = "cli",
+            Dataset = request.Dataset,
+            Tokenizer = request.Tokenizer,
+            Objective = request.Objective,
+            Status = RunStatus.Queued,
+            TotalSteps = request.TotalSteps,
+        });
+
     private void Apply(RunRecord run, RunEvent e)
     {
         var at = e.AtUtc == default ? DateTime.UtcNow : DateTime.SpecifyKind(e.AtUtc, DateTimeKind.Utc);
@@ -78,22 +100,22 @@ public sealed partial class RunStore
                 evaluation.RunId = run.Id;
                 AddEvaluation(evaluation);
                 break;
-            case RunEventKind.Finished when e.Status == RunStatus.Cancelled && e.JobId is { } job && run.IsSlurm && !run.StopRequested && run.JobId == job:
-                // Nobody cancelled it: Slurm stopped this attempt. The run stays Running for the job's next attempt,
-                // which resumes from the checkpoint the worker just saved.
-                if (e.Step is { } stopped) run.Step = stopped;
-                if (e.LastLoss is { } lastLoss && double.IsFinite(lastLoss)) run.LastLoss = lastLoss;
-                run.History.Add(new StatusChange
-                {
-                    Status = RunStatus.Running, AtUtc = at,
-                    Message = $"Slurm job {job} stopped this attempt at step {run.Step} with a checkpoint; the job's next attempt resumes it",
-                });
-                break;
             case RunEventKind.Finished:
             case RunEventKind.Failed:
-                var status = e.Kind == RunEventKind.Failed ? RunStatus.Failed : e.Status!.Value;
                 if (e.Step is { } done) run.Step = done;
                 if (e.LastLoss is { } last && double.IsFinite(last)) run.LastLoss = last;
+                if (StoppedBySlurm(run, e) is { } job)
+                {
+                    // Nobody cancelled it: Slurm stopped this attempt. The run stays Running for the job's next attempt,
+                    // which resumes from the checkpoint the worker just saved.
+                    run.History.Add(new StatusChange
+                    {
+                        Status = RunStatus.Running, AtUtc = at,
+                        Message = $"Slurm job {job} stopped this attempt at step {run.Step} with a checkpoint; the job's next attempt resumes it",
+                    });
+                    break;
+                }
+                var status = e.Kind == RunEventKind.Failed ? RunStatus.Failed : e.Status!.Value;
                 run.Status = status;
                 run.History.Add(new StatusChange { Status = status, AtUtc = at, Message = e.Message });
                 WorkerIdentity.Clear(run);

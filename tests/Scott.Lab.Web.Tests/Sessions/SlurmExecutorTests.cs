@@ -36,6 +36,17 @@ public sealed class SlurmExecutorTests : IDisposable
     /// <summary>Long enough to act on while it trains.</summary>
     private static readonly string[] Longer = ["trainer.steps=80", "trainer.batch_size=8", "trainer.log_every=2", "trainer.checkpoint_every=4"];
 
+    /// <summary>The rows of <see cref="Longer"/>: every logged step once, no gap.</summary>
+    private static readonly long[] EveryRowOfLonger = Enumerable.Range(0, 40).Select(i => 2L * i + 1).ToArray();
+
+    /// <summary>Launches <see cref="Longer"/> and waits until its job trains past <paramref name="step"/> (or ended).</summary>
+    private static async Task<(RunRecord Run, string JobId)> TrainingJob(HttpClient client, int step = 2)
+    {
+        var queued = await Launch(client, Specs.Tiny(Longer));
+        var run = await WaitFor(client, queued.Id, r => r.Status == RunStatus.Running && r.Step >= step || r.IsFinished, $"Running, step {step}");
+        return (run, queued.JobId!);
+    }
+
     // On a real loopback port: the jobs' workers report to the portal over HTTP and never open the store.
     private PortalHost SlurmPortal(params (string Key, string Value)[] more) => PortalHost.Http(NewDataDir(), settings: new Dictionary<string, string?>
     {
@@ -123,9 +134,7 @@ public sealed class SlurmExecutorTests : IDisposable
         string? jobId = null;
         try
         {
-            var queued = await Launch(client, Specs.Tiny(Longer));
-            jobId = queued.JobId;
-            await WaitFor(client, queued.Id, r => r.Status == RunStatus.Running && r.Step >= 2 || r.IsFinished, "Running, step 2");
+            (var queued, jobId) = await TrainingJob(client);
 
             Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync($"/api/runs/{queued.Id}/cancel", null)).StatusCode);
             var cancelled = await WaitFor(client, queued.Id, r => r.IsFinished, "Cancelled");
@@ -148,9 +157,7 @@ public sealed class SlurmExecutorTests : IDisposable
         string? jobId = null;
         try
         {
-            var queued = await Launch(client, Specs.Tiny(Longer));
-            jobId = queued.JobId!;
-            var running = await WaitFor(client, queued.Id, r => r.Status == RunStatus.Running && r.Step >= 10 || r.IsFinished, "Running past a checkpoint");
+            (var running, jobId) = await TrainingJob(client, step: 10); // past a checkpoint
             Assert.True(running.Status == RunStatus.Running, $"{running.Status}: {running.Error}");
 
             // What a node failure or preemption does to a --requeue job: Slurm stops this attempt and queues the job again.
@@ -161,7 +168,7 @@ public sealed class SlurmExecutorTests : IDisposable
             while (Slurm.Job(jobId).GetValueOrDefault("JobState") != "PENDING" && clock.Elapsed < TimeSpan.FromSeconds(90)) await Task.Delay(250);
             Slurm.Run("scontrol", "update", $"JobId={jobId}", "StartTime=now");
 
-            var run = await WaitFor(client, queued.Id, r => r.IsFinished, "Completed after the requeue");
+            var run = await WaitFor(client, running.Id, r => r.IsFinished, "Completed after the requeue");
             var steps = host.Store.Metrics(run.Id).Select(m => m.Step).ToList();
             // On failure: the whole story (history, job, steps, the job's log).
             string story = $"{run.Status}: {run.Error}\njob {run.JobId} {run.JobState} restarts {run.JobRestarts}\nhistory:\n" +
@@ -176,7 +183,7 @@ public sealed class SlurmExecutorTests : IDisposable
             Assert.True(run.History.Any(h => h.Message?.Contains("resumed from step") == true), story);
             Assert.False(run.History.Any(h => h.Status is RunStatus.Cancelled or RunStatus.Interrupted or RunStatus.Failed), story);
             // Every logged step once: no gap, no duplicate.
-            Assert.True(Enumerable.Range(0, 40).Select(i => 2L * i + 1).SequenceEqual(steps), story);
+            Assert.True(EveryRowOfLonger.SequenceEqual(steps), story);
         }
         finally
         {
@@ -197,9 +204,8 @@ public sealed class SlurmExecutorTests : IDisposable
             using (var first = PortalHost.Http(data, port, settings))
             {
                 var client = first.CreateClient();
-                var queued = await Launch(client, Specs.Tiny(Longer));
-                (id, jobId) = (queued.Id, queued.JobId);
-                await WaitFor(client, id, r => r.Status == RunStatus.Running && r.Step >= 2 || r.IsFinished, "Running, step 2");
+                (var training, jobId) = await TrainingJob(client);
+                id = training.Id;
             } // the portal stops; the job goes on
 
             using var second = PortalHost.Http(data, port, settings);
@@ -208,7 +214,7 @@ public sealed class SlurmExecutorTests : IDisposable
             Assert.True(run.Status == RunStatus.Completed, $"{run.Status}: {run.Error}");
             Assert.Equal(jobId, run.JobId);
             Assert.Equal(0, run.JobRestarts); // the same attempt trained it throughout
-            Assert.Equal(Enumerable.Range(0, 40).Select(i => 2L * i + 1), second.Store.Metrics(id).Select(m => m.Step));
+            Assert.Equal(EveryRowOfLonger, second.Store.Metrics(id).Select(m => m.Step));
             await WaitFor(again, id, r => r.JobState == "COMPLETED", "job COMPLETED", seconds: 30); // the second portal polls it
         }
         finally
@@ -225,9 +231,7 @@ public sealed class SlurmExecutorTests : IDisposable
         string? jobId = null;
         try
         {
-            var queued = await Launch(client, Specs.Tiny(Longer));
-            jobId = queued.JobId!;
-            await WaitFor(client, queued.Id, r => r.Status == RunStatus.Running && r.Step >= 2 || r.IsFinished, "Running, step 2");
+            (var queued, jobId) = await TrainingJob(client);
 
             var (code, _, stderr) = Slurm.Run("scancel", jobId);
             Assert.True(code == 0, stderr);

@@ -76,19 +76,8 @@ public static class IngestEndpoints
             if (request!.Spec is null || string.IsNullOrWhiteSpace(request.Directory))
                 return ApiResults.Error(StatusCodes.Status400BadRequest, "a CLI run needs spec (the resolved spec tree) and directory (its run folder).");
             if (RunLimits.NameProblem(request.Name ?? "") is { } tooLong) return ApiResults.Error(StatusCodes.Status400BadRequest, $"name: {tooLong}");
-            var run = request.Resuming ? store.FindByDirectory(request.Directory) : null;
-            run ??= store.Create(new RunRecord
-            {
-                Name = request.Name ?? "",
-                Directory = request.Directory,
-                Spec = request.Spec,
-                Source = "cli",
-                Dataset = request.Dataset,
-                Tokenizer = request.Tokenizer,
-                Objective = request.Objective,
-                Status = RunStatus.Queued,
-                TotalSteps = request.TotalSteps,
-            });
+            request.Name ??= "";
+            var run = store.RecordCliRun(request);
             string token = tokens.Issue(run.Id, IngestScope.Worker)!;
             return Results.Json(new CliRunResponse { Run = IngestRun.Of(store.Get(run.Id)!), Token = token }, RunEvent.Json, statusCode: StatusCodes.Status201Created);
         });

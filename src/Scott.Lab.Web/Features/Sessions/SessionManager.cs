@@ -12,12 +12,11 @@ namespace Scott.Lab.Web.Features.Sessions;
 /// <summary>
 /// The queue of training sessions and evaluations, and what turns executors' reports into run status. Each run trains
 /// in its own `scott-lab worker`: a child process of the portal (<see cref="LocalExecutor"/>, the default) or a Slurm
-/// batch job (<see cref="SlurmExecutor"/>), chosen by <c>ScottLab:Executor</c> or per launch. Local workers:
-/// each run trains in its own `scott-lab worker` process, so a crash or a kill takes down one
-/// run and never the portal, and a portal restart does not stop training. Launched runs wait in a queue with a
-/// concurrency limit per device (<see cref="PortalOptions.MaxConcurrentRunsPerDevice"/>). The run store is the
-/// shared state: the worker records its own progress and outcome; this class only starts, stops and watches
-/// workers, and records what a worker could not (a kill, a crash, a portal restart).
+/// batch job (<see cref="SlurmExecutor"/>), chosen by <c>ScottLab:Executor</c> or per launch, so a crash or a kill
+/// takes down one run and never the portal, and a portal restart does not stop training. Local runs wait in a queue
+/// with a concurrency limit per device (<see cref="PortalOptions.MaxConcurrentRunsPerDevice"/>); Slurm runs wait in
+/// Slurm's. The worker reports its own progress and outcome; this class only starts, stops and watches workers, and
+/// records what a worker could not (a kill, a crash, a portal restart).
 /// </summary>
 public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
 {
@@ -293,7 +292,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
                 if (run.IsSlurm) continue; // Slurm says how its jobs go (PollSlurm)
                 bool? alive = TrainerAlive(run);
                 if (alive is null) continue; // trained on another machine: only it can tell whether it still runs
-                if (alive == false) // [ingest seam] its journal may say how it ended
+                if (alive == false) // its journal may say how it ended
                 {
                     CatchUpReports(run.Id);
                     if (_store.Get(run.Id) is not { Status: RunStatus.Running } caughtUp) continue;
@@ -478,10 +477,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
                 string device = DeviceOf(run);
                 if (Busy(device) >= limit) continue;
                 _queue.Remove(entry);
-                // The token the worker must present to claim the run; written only while the run is still Queued.
-                string token = Guid.NewGuid().ToString("N");
-                if (_store.TryUpdate(id, r => { if (r.Status != RunStatus.Queued) return false; r.ClaimToken = token; return true; }) is null)
-                    continue;
+                if (IssueClaimToken(id) is not ({ } token, _)) continue;
                 try
                 {
                     StartWorker(run, device, token);
@@ -502,6 +498,23 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         foreach (var id in changed) Changed(id);
     }
 
+    /// <summary>
+    /// A fresh token the run's worker must present to claim it (<see cref="RunClaim"/>), written (with
+    /// <paramref name="also"/>) only while the run is still Queued; null when it no longer is.
+    /// </summary>
+    private (string? Token, RunRecord? Run) IssueClaimToken(string runId, Action<RunRecord>? also = null)
+    {
+        string token = Guid.NewGuid().ToString("N");
+        var run = _store.TryUpdate(runId, r =>
+        {
+            if (r.Status != RunStatus.Queued) return false;
+            r.ClaimToken = token;
+            also?.Invoke(r);
+            return true;
+        });
+        return run is null ? (null, null) : (token, run);
+    }
+
     // ---- Slurm jobs ---------------------------------------------------------------------------------------
 
     /// <summary>
@@ -510,15 +523,8 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     /// </summary>
     private void Submit(RunRecord run)
     {
-        string token = Guid.NewGuid().ToString("N");
-        var prepared = _store.TryUpdate(run.Id, r =>
-        {
-            if (r.Status != RunStatus.Queued) return false;
-            r.ClaimToken = token;
-            (r.JobId, r.JobNode, r.JobState, r.JobReason, r.JobRestarts, r.JobClaimedAttempt, r.StopRequested) = (null, null, null, null, 0, null, false);
-            return true;
-        });
-        if (prepared is null) return;
+        if (IssueClaimToken(run.Id, r => (r.JobId, r.JobNode, r.JobState, r.JobReason, r.JobRestarts, r.JobClaimedAttempt, r.StopRequested) = (null, null, null, null, 0, null, false))
+            is not ({ } token, { } prepared)) return;
         try
         {
             var handle = _slurm.StartWorker(prepared, token);

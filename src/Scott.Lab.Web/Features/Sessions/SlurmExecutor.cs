@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Scott.Lab.Abstractions.Plugins;
 using Scott.Lab.Plugins;
@@ -101,7 +100,7 @@ public sealed class SlurmExecutor(WorkerCommandLine commandLine, PortalPlugins p
             if (ownFolder && !Directory.Exists(copied)) CopyFolder(source, copied);
             else if (!ownFolder && !File.Exists(copied)) File.Copy(entry.AssemblyPath, copied);
             string dll = ownFolder ? Path.Combine(copied, Path.GetFileName(entry.AssemblyPath)) : copied;
-            sums.Add($"{Sha256(dll)}  {Path.GetRelativePath(target, dll)}");
+            sums.Add($"{PluginCatalog.Sha256Of(dll)}  {Path.GetRelativePath(target, dll)}");
         }
         File.WriteAllLines(Path.Combine(target, "SHA256SUMS"), sums.Distinct());
         return target;
@@ -117,12 +116,6 @@ public sealed class SlurmExecutor(WorkerCommandLine commandLine, PortalPlugins p
         foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
             File.Copy(file, Path.Combine(partial, Path.GetRelativePath(from, file)));
         Directory.Move(partial, to); // whole or not at all
-    }
-
-    private static string Sha256(string file)
-    {
-        using var stream = File.OpenRead(file);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
     private static string OneLine(string text) => string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

@@ -9,11 +9,11 @@ public sealed record SlurmJobSettings(
     string? Partition, string? Account, string? Qos, int? Gpus, int? CpusPerTask, string? Memory, string? TimeLimit,
     IReadOnlyList<string> ExtraSbatch, string? Setup)
 {
-    public static SlurmJobSettings Merge(SlurmOptions defaults, JobOverrides? run) => new(
+    public static SlurmJobSettings Merge(JobOverrides defaults, JobOverrides? run) => new(
         Pick(run?.Partition, defaults.Partition), Pick(run?.Account, defaults.Account), Pick(run?.Qos, defaults.Qos),
         run?.Gpus ?? defaults.Gpus, run?.CpusPerTask ?? defaults.CpusPerTask,
         Pick(run?.Memory, defaults.Memory), Pick(run?.TimeLimit, defaults.TimeLimit),
-        run?.ExtraSbatch ?? defaults.ExtraSbatch, Pick(run?.Setup, defaults.Setup));
+        run?.ExtraSbatch ?? defaults.ExtraSbatch ?? [], Pick(run?.Setup, defaults.Setup));
 
     private static string? Pick(string? run, string? setting) => !string.IsNullOrWhiteSpace(run) ? run.Trim() : string.IsNullOrWhiteSpace(setting) ? null : setting.Trim();
 
