@@ -92,6 +92,8 @@ public class EvalCommandTests
     [InlineData("--protocol", "nope", "--protocol")]
     [InlineData("--baseline", "nope", "--baseline")]
     [InlineData("--checkpoint", "12345", "no checkpoint at step 12345")]
+    [InlineData("--checkpoints", "every:0", "not one of all | last | every:N")]
+    [InlineData("--budgets", "all,ten", "'ten' is neither 'all' nor a positive number")]
     public void BadArgumentsGiveOneLineErrors(string option, string value, string expected)
     {
         string runDir = CliRunner.TempDir(); // a run directory that was never trained: its config is all eval reads first
@@ -111,5 +113,40 @@ public class EvalCommandTests
         var budget = CliRunner.Run("train", CliRunner.Config("configs/ssl/tiny.yaml"), "--run-dir", CliRunner.TempDir(), "--set", "trainer.labels_per_class=10");
         Assert.Equal(2, budget.Exit);
         Assert.Contains("trainer.labels_per_class", budget.Err);
+    }
+
+    /// <summary>Issue 17, item 3: one curve entry per checkpoint, in training order, each with every protocol and budget; a second call adds nothing twice.</summary>
+    [Fact]
+    public void CheckpointsAllWritesOneCurvePointPerCheckpointInOrder()
+    {
+        string runDir = CliRunner.TempDir();
+        var train = CliRunner.Run("train", CliRunner.Config("configs/ssl/tiny.yaml"), "--run-dir", runDir, "--set", "trainer.checkpoint_every=20");
+        Assert.True(train.Exit == 0, train.Err);
+
+        var (exit, output, error) = CliRunner.Run(["eval", "--run", runDir, "--checkpoints", "all", "--protocol", "knn", "--budgets", "all,10"]);
+        Assert.True(exit == 0, error);
+        var curve = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "eval", "curve.json")))!;
+        var points = curve["points"]!.AsArray();
+        Assert.Equal(new long[] { 20, 40, 60 }, points.Select(p => p!["step"]!.GetValue<long>()));
+        Assert.Equal(new[] { "step-00000020", "step-00000040", "step-00000060" }, points.Select(p => p!["checkpoint"]!.GetValue<string>()));
+        foreach (var point in points)
+        {
+            Assert.Equal(point!["step"]!.GetValue<long>() * 64, point["images_seen"]!.GetValue<long>()); // tiny: batch 64
+            var results = point["results"]!.AsArray();
+            Assert.Equal(2, results.Count);
+            Assert.Contains(results, r => r!["labels_per_class"] is null);
+            Assert.Contains(results, r => r!["labels_per_class"]?.GetValue<int>() == 10);
+            Assert.All(results, r => Assert.InRange(r!["top1"]!.GetValue<double>(), 0.1, 1)); // 10 classes: above chance
+        }
+        // Different checkpoints are different encoders: the three all-label kNN scores are not one number repeated.
+        Assert.True(points.Select(p => p!["results"]!.AsArray().First(r => r!["labels_per_class"] is null)!["top1"]!.GetValue<double>()).Distinct().Count() > 1);
+        Assert.Contains("step-00000040", output);
+
+        var again = CliRunner.Run(["eval", "--run", runDir, "--checkpoints", "every:2", "--protocol", "knn", "--budgets", "all,10"]);
+        Assert.True(again.Exit == 0, again.Err);
+        Assert.Contains("step-00000040: already on curve.json, skipped", again.Err);
+        Assert.Contains("step-00000060: already on curve.json, skipped", again.Err);
+        Assert.DoesNotContain("step-00000020", again.Err); // every:2 picks the 2nd checkpoint and the last
+        Assert.Equal(3, JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "eval", "curve.json")))!["points"]!.AsArray().Count);
     }
 }

@@ -10,6 +10,8 @@ namespace Scott.Lab.Cli.Commands;
 /// <summary>
 /// <c>scott-lab eval --run DIR [--checkpoint C] [--protocol linear|knn|attentive|all] [--labels-per-class N]
 /// [--seed S] [--baseline pixels|random-init]</c>: frozen evaluation of a run's context encoder (no mask).
+/// With <c>--checkpoints all|every:N|last</c> it evaluates several checkpoints and writes the accuracy curve
+/// (<c>RUN/eval/curve.json</c>: test top-1 against pre-training images seen).
 /// </summary>
 public static class EvalCommand
 {
@@ -28,8 +30,13 @@ public static class EvalCommand
         var device = new Option<string?>("--device") { Description = "auto | cpu | cuda (default: the run's)." };
         var portal = new Option<string?>("--portal") { Description = $"Record the results in this portal (over HTTP) instead of the local run store; needs --run-id and the run's token in ${PortalClient.TokenVariable}." };
         var runId = new Option<string?>("--run-id") { Description = "With --portal: the id of the run in the portal." };
+        var checkpoints = new Option<string?>("--checkpoints")
+        {
+            Description = $"Evaluate several checkpoints ({CheckpointSelection.Syntax}) and write the accuracy curve to RUN/eval/{AccuracyCurve.FileName}; checkpoints already on it are skipped.",
+        };
+        var budgets = new Option<string?>("--budgets") { Description = "Label budgets from one feature extraction, comma-separated: all and/or labels per class, e.g. all,100." };
         var command = new Command("eval", "Evaluate a run's frozen encoder with probes (results in RUN/eval/<protocol>.json).")
-            { run, checkpoint, protocol, labels, seed, baseline, linearEpochs, attentiveEpochs, minSteps, batch, device, portal, runId };
+            { run, checkpoint, protocol, labels, seed, baseline, linearEpochs, attentiveEpochs, minSteps, batch, device, portal, runId, checkpoints, budgets };
         command.SetAction(parsed =>
         {
             string dir = parsed.GetValue(run)!;
@@ -47,6 +54,10 @@ public static class EvalCommand
             if (parsed.GetValue(labels) is <= 0) throw new ConfigException("--labels-per-class: must be positive.");
             if (parsed.GetValue(linearEpochs) < 1 || parsed.GetValue(attentiveEpochs) < 1) throw new ConfigException("--linear-epochs/--attentive-epochs: must be at least 1.");
             if (parsed.GetValue(batch) < 1) throw new ConfigException("--batch-size: must be at least 1.");
+            var labelBudgets = LabelBudgets(parsed.GetValue(budgets), parsed.GetValue(labels));
+            var curveSelection = parsed.GetValue(checkpoints) is { } chosen ? CheckpointSelection.Parse(chosen) : null;
+            if (curveSelection is not null && (parsed.GetValue(checkpoint) is not null || subject != EvalSubject.Checkpoint))
+                throw new ConfigException("--checkpoints evaluates the run's own checkpoints: leave out --checkpoint and --baseline.");
 
             var overrides = new List<string>();
             if (parsed.GetValue(device) is { } d) overrides.Add($"trainer.device={d}");
@@ -64,15 +75,20 @@ public static class EvalCommand
                 Checkpoints.Load(used, assembled.Objective, null);
             }
             string what = subject == EvalSubject.Checkpoint ? used! : $"baseline {parsed.GetValue(baseline)}";
-            stderr.WriteLine($"eval {what}: {string.Join(", ", protocols).ToLowerInvariant()} on {assembled.Spec.Dataset.Id}" +
-                             (parsed.GetValue(labels) is { } n ? $", {n} labels per class" : ", all labels"));
+            stderr.WriteLine($"eval {what}: {string.Join(", ", protocols).ToLowerInvariant()} on {assembled.Spec.Dataset.Id}, {DescribeBudgets(labelBudgets)}");
 
             var progress = new StageProgress(stderr);
             var runner = new EvalRunner(assembled.Dataset, subject == EvalSubject.Pixels ? null : assembled.Objective.Encoder,
                 assembled.Spec.Model.ImageSize, assembled.Device, progress.Show);
             var request = new EvalRequest(protocols, subject, parsed.GetValue(labels), parsed.GetValue(seed),
                 parsed.GetValue(linearEpochs), parsed.GetValue(attentiveEpochs), parsed.GetValue(batch), Math.Max(0, parsed.GetValue(minSteps)));
-            var results = runner.Run(request, used);
+            if (curveSelection is not null)
+            {
+                int curveExit = Curve(directory, assembled, runner, request, labelBudgets, curveSelection, stdout, stderr);
+                progress.Finish();
+                return curveExit;
+            }
+            var results = runner.Run(request, labelBudgets, used);
             progress.Finish();
 
             string evalDir = Path.Combine(directory.Path, "eval");
@@ -111,6 +127,59 @@ public static class EvalCommand
         });
         return command;
     }
+
+    /// <summary>
+    /// Evaluates the chosen checkpoints one by one (each checkpoint's features once, for every label budget) and
+    /// merges each into RUN/eval/curve.json as soon as it is done, so a stopped evaluation keeps what it finished.
+    /// </summary>
+    private static int Curve(RunDirectory directory, AssembledRun assembled, EvalRunner runner, EvalRequest request,
+        IReadOnlyList<int?> budgets, CheckpointSelection selection, TextWriter stdout, TextWriter stderr)
+    {
+        var all = new Checkpoints(directory.Path).All();
+        if (all.Count == 0) throw new ConfigException($"--checkpoints: {Path.Combine(directory.Path, "checkpoints")} has no checkpoint yet; train first.");
+        var chosen = selection.Pick(all);
+        var curve = AccuracyCurve.Read(directory.Path);
+        var wanted = request.Protocols.SelectMany(p => budgets.Select(b => (p.ToString().ToLowerInvariant(), b))).ToList();
+        stderr.WriteLine($"eval curve: {chosen.Count} of {all.Count} checkpoints, {string.Join(", ", request.Protocols).ToLowerInvariant()}, {DescribeBudgets(budgets)}");
+        stdout.WriteLine($"{"checkpoint",-16} {"images seen",12}  {"probe",-28} {"top1",7} {"val top1",9}");
+        foreach (string folder in chosen)
+        {
+            string name = Path.GetFileName(folder);
+            if (curve.Has(name, wanted))
+            {
+                stderr.WriteLine($"{name}: already on {AccuracyCurve.FileName}, skipped");
+                continue;
+            }
+            var state = Checkpoints.Load(folder, assembled.Objective, null);
+            var results = runner.Run(request, budgets, folder);
+            long seen = state.Step * assembled.Spec.Trainer.BatchSize;
+            curve.Merge(name, state.Step, seen, results.Select(CurveResult.From));
+            curve.Write(directory.Path);
+            foreach (var r in results.Select(CurveResult.From))
+                stdout.WriteLine($"{name,-16} {seen,12}  {r.Line,-28} {r.Top1,7:P2} {r.ValidationTop1,9:P2}");
+        }
+        stdout.WriteLine($"curve: {AccuracyCurve.PathIn(directory.Path)} ({curve.Points.Count} checkpoints)");
+        return 0;
+    }
+
+    /// <summary>--budgets "all,100" (or --labels-per-class N alone) as label budgets; null = all labels.</summary>
+    internal static IReadOnlyList<int?> LabelBudgets(string? list, int? labelsPerClass)
+    {
+        if (list is null) return [labelsPerClass];
+        if (labelsPerClass is not null) throw new ConfigException("--budgets and --labels-per-class both say which labels to use: give one of them.");
+        var budgets = new List<int?>();
+        foreach (string item in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (item.Equals("all", StringComparison.OrdinalIgnoreCase)) budgets.Add(null);
+            else if (int.TryParse(item, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0) budgets.Add(n);
+            else throw new ConfigException($"--budgets: '{item}' is neither 'all' nor a positive number of labels per class (e.g. --budgets all,100).");
+        }
+        if (budgets.Count == 0) throw new ConfigException("--budgets: give at least one budget, e.g. --budgets all,100.");
+        return budgets.Distinct().ToList();
+    }
+
+    private static string DescribeBudgets(IReadOnlyList<int?> budgets) =>
+        string.Join(" and ", budgets.Select(b => b is { } n ? $"{n} labels per class" : "all labels"));
 
     private static System.Text.Json.Nodes.JsonObject PortalSpec(PortalClient client, string runId, IEnumerable<string> overrides)
     {

@@ -46,17 +46,24 @@ public sealed class Checkpoints(string runDirectory)
     }
 
     /// <summary>The newest complete checkpoint, or null.</summary>
-    public string? Latest() =>
+    public string? Latest() => All().LastOrDefault();
+
+    /// <summary>Every complete checkpoint, oldest first (the zero-padded step makes name order step order).</summary>
+    public IReadOnlyList<string> All() =>
         Directory.Exists(Folder)
             ? Directory.EnumerateDirectories(Folder, "step-*")
                 .Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal) && File.Exists(Path.Combine(d, "state.json")))
-                .OrderBy(d => d, StringComparer.Ordinal).LastOrDefault()
-            : null;
+                .OrderBy(d => d, StringComparer.Ordinal).ToList()
+            : [];
+
+    /// <summary>A checkpoint's state.json alone (no weights loaded).</summary>
+    public static CheckpointState ReadState(string checkpoint) =>
+        JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(checkpoint, "state.json")))
+        ?? throw new InvalidDataException($"{checkpoint}/state.json is empty.");
 
     public static CheckpointState Load(string checkpoint, ObjectiveModule objective, AdamW? optimizer)
     {
-        var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(checkpoint, "state.json")))
-                    ?? throw new InvalidDataException($"{checkpoint}/state.json is empty.");
+        var state = ReadState(checkpoint);
         objective.load(Path.Combine(checkpoint, "model.bin"));
         optimizer?.load_state_dict(Path.Combine(checkpoint, "optimizer.bin"));
         return state;
