@@ -30,6 +30,24 @@ public class TrainCommandTests
         Assert.Contains("step 60/60", error); // the progress line
     }
 
+    /// <summary>trainer.checkpoint_minutes saves by wall clock (the 2-hour preset's curve points), besides the final checkpoint.</summary>
+    [Fact]
+    public void CheckpointMinutesSavesByWallClock()
+    {
+        string runDir = CliRunner.TempDir();
+        // 0.0005 min = 30 ms, far less than a step takes: a checkpoint after (nearly) every step, none by step count.
+        var (exit, _, error) = CliRunner.Run("train", CliRunner.Config("configs/ssl/tiny.yaml"), "--run-dir", runDir,
+            "--set", "trainer.steps=5", "--set", "trainer.checkpoint_every=0", "--set", "trainer.checkpoint_minutes=0.0005");
+        Assert.True(exit == 0, error);
+        var saved = Directory.GetDirectories(Path.Combine(runDir, "checkpoints"), "step-*").Select(Path.GetFileName).Order().ToList();
+        Assert.True(saved.Count >= 3, "checkpoints: " + string.Join(", ", saved));
+        Assert.Equal("step-00000005", saved[^1]);
+
+        var bad = CliRunner.Run("train", CliRunner.Config("configs/ssl/tiny.yaml"), "--run-dir", CliRunner.TempDir(), "--set", "trainer.checkpoint_minutes=-1");
+        Assert.Equal(2, bad.Exit);
+        Assert.Contains("trainer.checkpoint_minutes", bad.Err);
+    }
+
     [Fact]
     public void ResumeContinuesFromTheLatestCheckpointAndFinishes()
     {

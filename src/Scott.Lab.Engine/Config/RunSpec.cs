@@ -128,6 +128,9 @@ public sealed class TrainerOptions
     [Range(0, int.MaxValue), Description("Save a checkpoint every N steps (0: only at the end).")]
     public int CheckpointEvery { get; set; } = 1000;
 
+    [Range(0.0, 1_000_000.0, MinimumIsExclusive = true), Description("Also save a checkpoint after every M minutes of training (points for an accuracy curve over a wall-clock budget; unset: by steps only).")]
+    public double? CheckpointMinutes { get; set; }
+
     [Range(1, int.MaxValue), Description("Log metrics every N steps.")]
     public int LogEvery { get; set; } = 10;
 

@@ -58,6 +58,8 @@ public sealed class TrainingDriver(AssembledRun run, RunDirectory directory, ITr
         double intervalLoss = 0;
         bool cancelled = false, budgetReached = false;
         var budget = trainerOptions.MaxMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : (TimeSpan?)null;
+        var checkpointPeriod = trainerOptions.CheckpointMinutes is { } period ? TimeSpan.FromMinutes(period) : (TimeSpan?)null;
+        var sinceCheckpoint = Stopwatch.StartNew();
         string? warning = null;
         long step = start;
         for (; step < stop; step++)
@@ -92,8 +94,11 @@ public sealed class TrainingDriver(AssembledRun run, RunDirectory directory, ITr
             var eta = TimeSpan.FromSeconds((stop - step - 1) * batch / Math.Max(1e-9, rate));
             progress?.Invoke(new TrainingProgress(step + 1, total, result.Loss, result.LearningRate, rate, eta, warning));
 
-            if (trainerOptions.CheckpointEvery > 0 && (step + 1) % trainerOptions.CheckpointEvery == 0)
+            bool byStep = trainerOptions.CheckpointEvery > 0 && (step + 1) % trainerOptions.CheckpointEvery == 0;
+            bool byTime = checkpointPeriod is { } every && sinceCheckpoint.Elapsed >= every && step + 1 < stop && !budgetSpent;
+            if (byStep || byTime)
             {
+                sinceCheckpoint.Restart();
                 string saved = trainer.SaveCheckpoint(checkpoints, step + 1); // saved whether or not there is a sink
                 sink?.OnCheckpoint(step + 1, saved);
                 lastSaved = step + 1;
