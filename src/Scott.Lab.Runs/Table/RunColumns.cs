@@ -80,7 +80,8 @@ public static class RunColumns
         new("objective", "Objective", "the objective plugin", r => Text(r.Run.Objective)),
         new("plugins", "Dataset / tokenizer / objective", "the three plugins", r => [new Cell($"{r.Run.Dataset} / {r.Run.Tokenizer} / {r.Run.Objective}", null)]),
         new("step", "Step", "the last step reached", r => [Cell.Of(r.Run.Step)]),
-        new("loss", "Loss", "the last loss reported", r => r.Run.LastLoss is { } l && double.IsFinite(l) ? [Cell.Of(l)] : []),
+        // The worker's last report, else (an imported run, rows written by a script) the last loss row.
+        new("loss", "Loss", "the last loss reported", r => (r.Run.LastLoss ?? r.Metrics?.Series.Find(s => s.Name == "loss")?.Last) is { } l && double.IsFinite(l) ? [Cell.Of(l)] : []),
         new("created", "Created", "when the run was created (UTC, yyyy-MM-dd HH:mm)", r => [new Cell(r.Run.CreatedUtc.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), (r.Run.CreatedUtc - DateTime.UnixEpoch).TotalSeconds)]),
         new("duration", "Duration", "seconds from the first start to the end (or now, while running)", r => r.Duration is { } d ? [new Cell(FormatDuration(d), Math.Round(d.TotalSeconds))] : []),
         new("tags", "Tags", "the run's tags (= matches any of them)", r => r.Run.Tags.Select(t => new Cell(t, null))),

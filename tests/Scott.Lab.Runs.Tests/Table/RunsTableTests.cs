@@ -62,6 +62,7 @@ public sealed class RunsTableTests
         Assert.Equal("mim-jepa", Assert.Single(wide.Values("objective.id")).Text);
         Assert.Equal(1.1, Assert.Single(wide.Values("metric.loss.last")).Number);
         Assert.Equal(0.9, Assert.Single(wide.Values("metric.loss.best")).Number); // loss: lower is better
+        Assert.Equal(1.1, Assert.Single(wide.Values("loss")).Number); // no reported last loss: the last loss row
         Assert.Equal(2.0, Assert.Single(wide.Values("metric.loss.max")).Number);
         Assert.Equal(0.85, Assert.Single(wide.Values("eval.linear.top1")).Number); // the latest of two, all labels
         Assert.Equal(0.95, Assert.Single(wide.Values("eval.linear.top5")).Number);

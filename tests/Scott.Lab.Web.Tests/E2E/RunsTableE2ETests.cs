@@ -106,8 +106,12 @@ public sealed class RunsTableE2ETests(BrowserPortalFixture fixture) : IClassFixt
             await PortalE2ETests.GotoInteractiveAsync(page, view);
             await Expect(page.Locator("[data-testid^=group-]")).ToHaveCountAsync(2);
             await Expect(page.GetByTestId($"run-row-{runs[3].Id}").GetByTestId("cell-eval.linear.top1")).ToHaveTextAsync("0.85");
+            await Expect(last.Locator("td").Nth(5)).ToContainTextAsync("0.0888"); // Last loss: from the rows when the run never reported one
             if (Environment.GetEnvironmentVariable("SCOTT_LAB_RUNS_SCREENSHOT") is { Length: > 0 } screenshot)
+            {
+                await page.SetViewportSizeAsync(1600, 800);
                 await page.ScreenshotAsync(new() { Path = screenshot, FullPage = true });
+            }
 
             // 390 px wide: the table scrolls in its box, the page does not.
             await page.SetViewportSizeAsync(390, 844);
