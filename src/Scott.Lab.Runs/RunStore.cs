@@ -182,6 +182,7 @@ public sealed partial class RunStore : IDisposable
         _evaluations.DeleteMany(e => e.RunId == id);
         _artifacts.DeleteMany(a => a.RunId == id);
         _db.GetCollection(Comparison.MetricDigests.CollectionName).DeleteMany(Query.EQ("RunId", id));
+        _db.GetCollection(Table.RunMetricSummaries.CollectionName).Delete(id);
         return _runs.Delete(id);
     }
 
