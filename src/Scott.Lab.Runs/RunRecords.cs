@@ -45,6 +45,8 @@ public sealed class RunRecord
     public string? LegacySpecYaml { get; set; }
     /// <summary>"portal" or "cli".</summary>
     public string Source { get; set; } = "cli";
+    /// <summary>The sweep that queued this run (<see cref="Sweeps.SweepRecord"/>), or null for a run of its own.</summary>
+    public string? SweepId { get; set; }
     public string Dataset { get; set; } = "";
     public string Tokenizer { get; set; } = "";
     public string Objective { get; set; } = "";

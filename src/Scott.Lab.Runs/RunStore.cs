@@ -25,6 +25,7 @@ public sealed partial class RunStore : IDisposable
         var mapper = new BsonMapper { EnumAsInteger = false, EmptyStringToNull = false, TrimWhitespace = false };
         mapper.Entity<RunRecord>().Ignore(r => r.IsFinished).Ignore(r => r.CanResume);
         SpecDocuments.Register(mapper);
+        RegisterSweepTypes(mapper);
         _db = new LiteDatabase(new ConnectionString { Filename = DatabaseFile, Connection = ConnectionType.Shared }, mapper);
         _runs = _db.GetCollection<RunRecord>("runs");
         _metrics = _db.GetCollection<MetricRow>("metrics");
@@ -35,6 +36,8 @@ public sealed partial class RunStore : IDisposable
         _metrics.EnsureIndex(m => m.RunId);
         _evaluations.EnsureIndex(e => e.RunId);
         _artifacts.EnsureIndex(a => a.RunId);
+        _runs.EnsureIndex(r => r.SweepId);
+        _sweeps = _db.GetCollection<Sweeps.SweepRecord>("sweeps");
     }
 
     public string DataDir { get; }

@@ -40,6 +40,7 @@ public static class CliApp
             DatasetsCommand.Create(stdout),
             WorkerCommand.Create(stdout, stderr),
             SweepCommand.Create(stdout, stderr),
+            SweepLaunchCommand.Create(stdout, stderr),
             ExportCommand.Create(stdout, stderr),
             ImportCommand.Create(stdout, stderr),
             EmbedCommand.Create(stdout, stderr),

@@ -98,6 +98,15 @@ public sealed class PortalClient : IDisposable
         return Read<CliRunResponse>(response);
     }
 
+    /// <summary>`sweep-launch`: POST /api/sweeps (with <paramref name="adminKey"/> where the portal needs one); the queued sweep.</summary>
+    public JsonObject CreateSweep(JsonObject body, string? adminKey)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Post, "api/sweeps") { Content = JsonContent.Create(body) };
+        if (!string.IsNullOrEmpty(adminKey)) message.Headers.Add("X-Admin-Key", adminKey);
+        using var response = _http.Send(message);
+        return Read<JsonObject>(response);
+    }
+
     private HttpResponseMessage Send(HttpMethod method, string path, object? body)
     {
         using var message = new HttpRequestMessage(method, path);
@@ -119,7 +128,14 @@ public sealed class PortalClient : IDisposable
         string text;
         try { text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult(); }
         catch (Exception e) when (e is HttpRequestException or IOException) { return "(no body)"; }
-        try { return JsonNode.Parse(text)?["error"]?.GetValue<string>() ?? text; }
+        try
+        {
+            var answer = JsonNode.Parse(text);
+            // A validation problem (400 of POST /api/runs or /api/sweeps): every key with its messages.
+            if (answer?["errors"] is JsonObject errors)
+                return string.Join("; ", errors.SelectMany(kv => (kv.Value as JsonArray ?? []).Select(m => $"{kv.Key}: {m}")));
+            return answer?["error"]?.GetValue<string>() ?? text;
+        }
         catch (System.Text.Json.JsonException) { return text.Length > 300 ? text[..300] : text; }
     }
 

@@ -72,29 +72,39 @@ public sealed class PluginSelection
 /// <summary>AdamW and its learning-rate / weight-decay schedules (the <c>optimizer:</c> section).</summary>
 public sealed class OptimizerOptions : IValidatableObject
 {
+    [Display(Name = "Peak learning rate")]
     [Range(0.0, 10.0, MinimumIsExclusive = true), Description("Peak learning rate.")]
     public double Lr { get; set; } = 5e-4;
 
+    [Display(Name = "Start learning rate")]
     [Range(0.0, 10.0), Description("Learning rate at the start of warm-up.")]
     public double StartLr { get; set; } = 1e-6;
 
+    [Display(Name = "Final learning rate")]
     [Range(0.0, 10.0), Description("Learning rate at the last step.")]
     public double FinalLr { get; set; } = 1e-5;
 
+    [Display(Name = "Weight decay (start, end)")]
     [Description("Weight decay [start, end], linear over the run. Biases and 1-D parameters get none.")]
     public double[] WeightDecay { get; set; } = [0.04, 0.4];
 
+    [Display(Name = "Warm-up (epochs)")]
     [Range(0.0, 100000.0), Description("Linear warm-up length in epochs (fractions allowed).")]
     public double WarmupEpochs { get; set; } = 40;
 
+    [Display(Name = "Flat fraction")]
     [Range(0.0, 1.0), Description("Share of the post-warm-up steps kept at the peak before the cosine decay.")]
     public double FlatFraction { get; set; } = 0.72;
 
+    [Display(Name = "Learning-rate schedule")]
     [AllowedValues("warmup-flat-cosine", "warmup-cosine", "constant"), Description("Learning-rate schedule shape.")]
     public string Schedule { get; set; } = "warmup-flat-cosine";
 
+    [Display(Name = "AdamW β1", Description = "Decay of the running mean of gradients.")]
     [Range(0.0, 1.0, MaximumIsExclusive = true)] public double Beta1 { get; set; } = 0.9;
+    [Display(Name = "AdamW β2", Description = "Decay of the running mean of squared gradients.")]
     [Range(0.0, 1.0, MaximumIsExclusive = true)] public double Beta2 { get; set; } = 0.999;
+    [Display(Name = "AdamW ε", Description = "Added to the denominator for numerical stability.")]
     [Range(1e-12, 1.0)] public double Eps { get; set; } = 1e-8;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
@@ -107,39 +117,51 @@ public sealed class OptimizerOptions : IValidatableObject
 /// <summary>How long, how big and where (the <c>trainer:</c> section).</summary>
 public sealed class TrainerOptions
 {
+    [Display(Name = "Epochs")]
     [Range(1, 1_000_000), Description("Epochs over the pre-training images. Ignored when steps is set.")]
     public int Epochs { get; set; } = 300;
 
+    [Display(Name = "Steps")]
     [Range(1L, long.MaxValue), Description("Total optimiser steps; overrides epochs when set.")]
     public long? Steps { get; set; }
 
+    [Display(Name = "Batch size")]
     [Range(1, 1 << 20), Description("Images per step.")]
     public int BatchSize { get; set; } = 64;
 
+    [Display(Name = "Seed")]
     [Description("Seed of every random draw (data order, augmentation, masks, dropout, init).")]
     public int Seed { get; set; } = 47;
 
+    [Display(Name = "Device")]
     [AllowedValues("auto", "cpu", "cuda"), Description("auto picks CUDA when available, else the CPU.")]
     public string Device { get; set; } = "auto";
 
+    [Display(Name = "Time budget (minutes)")]
     [Range(0.0, 1_000_000.0, MinimumIsExclusive = true), Description("Wall-clock budget: stop cleanly, with a checkpoint, after this many minutes of training (per invocation; the schedule still spans the whole run).")]
     public double? MaxMinutes { get; set; }
 
+    [Display(Name = "Checkpoint every (steps)")]
     [Range(0, int.MaxValue), Description("Save a checkpoint every N steps (0: only at the end).")]
     public int CheckpointEvery { get; set; } = 1000;
 
+    [Display(Name = "Checkpoint every (minutes)")]
     [Range(0.0, 1_000_000.0, MinimumIsExclusive = true), Description("Also save a checkpoint after every M minutes of training (points for an accuracy curve over a wall-clock budget; unset: by steps only).")]
     public double? CheckpointMinutes { get; set; }
 
+    [Display(Name = "Log every (steps)")]
     [Range(1, int.MaxValue), Description("Log metrics every N steps.")]
     public int LogEvery { get; set; } = 10;
 
+    [Display(Name = "CPU threads")]
     [Range(0, 1024), Description("CPU threads for libtorch (0: all cores).")]
     public int Threads { get; set; }
 
+    [Display(Name = "Labels per class")]
     [Range(1, int.MaxValue), Description("Label-trained objectives (supervised) only: use this many labelled training images per class (default: all).")]
     public int? LabelsPerClass { get; set; }
 
+    [Display(Name = "Label seed")]
     [Description("Seed that picks the validation split and the labels_per_class images; `scott-lab eval --seed` uses the same draw.")]
     public int LabelSeed { get; set; }
 }

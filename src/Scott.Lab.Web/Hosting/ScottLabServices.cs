@@ -8,6 +8,7 @@ using Scott.Lab.Web.Features.Maps;
 using Scott.Lab.Web.Features.Plugins;
 using Scott.Lab.Web.Features.Runs;
 using Scott.Lab.Web.Features.Sessions;
+using Scott.Lab.Web.Features.Sweeps;
 
 namespace Scott.Lab.Web.Hosting;
 
@@ -32,6 +33,7 @@ public static class ScottLabServices
         services.AddIngest();
         services.AddSingleton(sp => new Runs.Snapshots.SnapshotStore(sp.GetRequiredService<RunStore>())).AddSingleton<CompareService>().AddHostedService<MetricDigestWarmer>();
         services.AddSingleton<WorkerCommandLine>().AddSingleton<LocalExecutor>().AddSingleton<SlurmExecutor>();
+        services.AddSingleton<SweepLauncher>();
         services.AddSingleton<SessionManager>().AddSingleton<IRunLauncher>(sp => sp.GetRequiredService<SessionManager>()).AddHostedService(sp => sp.GetRequiredService<SessionManager>());
         return services;
     }
@@ -39,6 +41,7 @@ public static class ScottLabServices
     public static WebApplication MapScottLab(this WebApplication app)
     {
         app.MapRunEndpoints();
+        app.MapSweepEndpoints();
         app.MapPluginEndpoints();
         app.MapMapEndpoints();
         app.MapCompareEndpoints();

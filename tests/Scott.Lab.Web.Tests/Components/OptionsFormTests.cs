@@ -153,7 +153,7 @@ public sealed class OptionsFormTests : PortalComponentTest
 
         cut.Find(Field("trainer.batch_size") + " input").Input("32");
         cut.Find(Field("trainer.steps") + " input").Input("");
-        var device = cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "device");
+        var device = cut.FindComponents<MudSelect<string>>().Single(s => s.Instance.Label == "Device");
         await cut.InvokeAsync(() => device.Instance.ValueChanged.InvokeAsync("cpu"));
         cut.Find(Field("trainer.log_every") + " input").Input("5");
 

@@ -52,6 +52,7 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
         Services.AddSingleton<PortalPaths>();
         Services.AddSingleton(Store);
         Services.AddSingleton<IRunLauncher>(Launcher);
+        Services.AddSingleton<Scott.Lab.Web.Features.Sweeps.SweepLauncher>();
         Services.AddSingleton(_ => SharedPlugins.Value);
         Services.AddSingleton(new Presets(Root));
         Services.AddSingleton<IServer>(new TestServer(listenOn.Length > 0 ? listenOn : ["http://127.0.0.1:5080"]));
@@ -151,8 +152,13 @@ public sealed class FakeRunLauncher(RunStore store) : IRunLauncher
     public LaunchResult Launch(JsonObject spec, string source, LaunchOptions? options)
     {
         LaunchedWith.Add(options);
-        return Launch(spec, source);
+        var result = Launch(spec, source);
+        if (result.Run is { } run && options?.SweepId is { } sweep) return result with { Run = store.Update(run.Id, r => r.SweepId = sweep) };
+        return result;
     }
+
+    /// <summary>Refuses what <see cref="Refuse"/> says, like Launch.</summary>
+    public IReadOnlyList<SpecProblem> Check(JsonObject spec, LaunchOptions? options = null) => Refuse ?? [];
 
     public bool Cancel(string runId) { Cancelled.Add(runId); return true; }
     public bool Resume(string runId) { Resumed.Add(runId); return true; }

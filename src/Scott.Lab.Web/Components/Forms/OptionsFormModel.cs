@@ -91,6 +91,38 @@ public sealed class OptionsFormModel
     /// <summary>Every field's value in snake_case keys (nulls included, so a cleared optional field stays cleared).</summary>
     public JsonObject ToJson() => (JsonObject)_json.DeepClone();
 
+    // ---- sweeps ----------------------------------------------------------------------------------------------
+
+    private readonly Dictionary<string, SweepInput> _sweeps = new(StringComparer.Ordinal);
+
+    /// <summary>The sweep typed for a field, or null when the field is not swept.</summary>
+    public SweepInput? SweepOf(string key) => _sweeps.GetValueOrDefault(key);
+
+    /// <summary>Starts sweeping a number or choice field (its current value first in the list), or stops.</summary>
+    public void ToggleSweep(string key)
+    {
+        if (_sweeps.Remove(key)) return;
+        if (Schema.Field(key) is not { } field || !SweepInput.CanSweep(field)) return;
+        _sweeps[key] = new SweepInput { Values = GetText(key), Min = GetText(key) };
+    }
+
+    /// <summary>The fields being swept, in the form's order.</summary>
+    public IEnumerable<OptionField> SweptFields => Schema.Fields.Where(f => _sweeps.ContainsKey(f.Key));
+
+    /// <summary>Each swept field's parameter (full key) for a grid or a random search, and the problems of those that do not read.</summary>
+    public (IReadOnlyList<Runs.Sweeps.SweepParameter> Parameters, IReadOnlyList<string> Errors) Sweeps(Runs.Sweeps.SweepMode mode)
+    {
+        var parameters = new List<Runs.Sweeps.SweepParameter>();
+        var errors = new List<string>();
+        foreach (var field in SweptFields)
+        {
+            var (parameter, error) = _sweeps[field.Key].Read(field, FullKey(field.Key), mode);
+            if (parameter is not null) parameters.Add(parameter);
+            else errors.Add($"{FullKey(field.Key)}: {error}");
+        }
+        return (parameters, errors);
+    }
+
     // ---- loading -------------------------------------------------------------------------------------------
 
     private void Load(JsonObject? values)

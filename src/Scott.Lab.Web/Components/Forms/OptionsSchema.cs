@@ -105,8 +105,9 @@ public sealed class OptionsSchema
                         || (!declared.IsValueType && new NullabilityInfoContext().Create(property).WriteState == NullabilityState.Nullable);
         var type = underlying ?? declared;
 
-        string label = property.GetCustomAttribute<DisplayAttribute>()?.GetName() ?? key;
-        string? description = property.GetCustomAttribute<DescriptionAttribute>()?.Description;
+        var display = property.GetCustomAttribute<DisplayAttribute>();
+        string label = display?.GetName() ?? key;
+        string? description = property.GetCustomAttribute<DescriptionAttribute>()?.Description ?? display?.GetDescription();
         var range = property.GetCustomAttribute<RangeAttribute>();
         double? min = range is null ? null : ToDouble(range.Minimum);
         double? max = range is null ? null : ToDouble(range.Maximum);

@@ -10,6 +10,9 @@ namespace Scott.Lab.Web.Features.Sessions;
 /// </summary>
 public sealed record LaunchOptions(string? Executor, JobOverrides? Slurm = null)
 {
+    /// <summary>The sweep the run belongs to (stored as <see cref="RunRecord.SweepId"/>); null for a run of its own.</summary>
+    public string? SweepId { get; init; }
+
     private static readonly string[] SlurmKeys = ["partition", "account", "qos", "gpus", "cpusPerTask", "memory", "timeLimit", "extraSbatch", "setup"];
 
     /// <summary>
@@ -107,6 +110,9 @@ public interface IRunLauncher
         options is null || (options.Executor is null && options.Slurm is null)
             ? Launch(spec, source)
             : new LaunchResult(null, [new SpecProblem("executor", "this launcher has one executor; leave executor and slurm out.")]);
+    /// <summary>What <see cref="Launch(JsonObject, string, LaunchOptions?)"/> would refuse, without storing or queueing
+    /// anything (a sweep checks every trial before it queues one).</summary>
+    IReadOnlyList<SpecProblem> Check(JsonObject spec, LaunchOptions? options = null);
     /// <summary>Stops the run's worker (it saves a checkpoint) or drops it from the queue. False when it is not running or queued.</summary>
     bool Cancel(string runId);
     /// <summary>Queues a Failed, Cancelled or Interrupted run to continue from its latest checkpoint.</summary>

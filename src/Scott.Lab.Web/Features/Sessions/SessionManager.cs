@@ -133,26 +133,10 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     /// </summary>
     public LaunchResult Launch(JsonObject spec, string source, LaunchOptions? launch)
     {
-        string executor = launch?.Executor ?? _options.Executor;
-        if (Executors.Problem(executor) is { } badExecutor)
-            return new LaunchResult(null, [new SpecProblem("executor", launch?.Executor is null ? $"ScottLab:Executor: {badExecutor}" : badExecutor)]);
-        if (launch?.Slurm is { } overrides)
-        {
-            if (executor != Executors.Slurm)
-                return new LaunchResult(null, [new SpecProblem("slurm", $"job settings apply to the slurm executor only; this run uses '{executor}'. Set \"executor\": \"slurm\" or leave \"slurm\" out.")]);
-            if (SlurmJobSettings.Merge(_options.Slurm, overrides).Problems() is { Count: > 0 } jobProblems)
-                return new LaunchResult(null, jobProblems.Select(p => new SpecProblem("slurm", p)).ToList());
-        }
-        var binding = RunSpecBinder.Bind(spec, _plugins.Catalog);
-        if (!binding.IsValid) return new LaunchResult(null, binding.Problems);
+        var (checkedSpec, problems) = Prepare(spec, launch);
+        if (problems.Count > 0) return new LaunchResult(null, problems);
+        var (binding, executor, name) = checkedSpec!.Value;
         var config = binding.Spec!;
-        // A Slurm job trains on a node with its own GPUs: only a local run needs CUDA here.
-        if (config.Trainer.Device == "cuda" && executor == Executors.Local && !_cudaAvailable.Value)
-            return new LaunchResult(null, [new SpecProblem("trainer.device", "cuda was requested but this machine has no CUDA device; use auto or cpu.")]);
-
-        string name = string.IsNullOrWhiteSpace(config.Name) ? "" : config.Name.Trim(); // the store names it by its id when empty
-        if (RunLimits.NameProblem(name) is { } tooLong)
-            return new LaunchResult(null, [new SpecProblem("name", tooLong)]);
 
         RunRecord run;
         lock (_gate) // stored and queued under one lock, so runs start in the order they were created (FIFO)
@@ -170,6 +154,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
                 QueuedUtc = NextQueueStamp(),
                 Executor = executor,
                 JobOverrides = executor == Executors.Slurm ? launch?.Slurm : null,
+                SweepId = launch?.SweepId,
             });
             _queue.Add(new QueueEntry(run.Id));
         }
@@ -181,6 +166,34 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
                 return new LaunchResult(_store.Get(run.Id) ?? run, [new SpecProblem("executor", submitError)]);
         }
         return new LaunchResult(executor == Executors.Slurm ? _store.Get(run.Id) ?? run : run, []);
+    }
+
+    public IReadOnlyList<SpecProblem> Check(JsonObject spec, LaunchOptions? options = null) => Prepare(spec, options).Problems;
+
+    /// <summary>Every check of a launch, before anything is stored: executor, job settings, the spec's bind, device and name.</summary>
+    private ((SpecBinding Binding, string Executor, string Name)? Checked, IReadOnlyList<SpecProblem> Problems) Prepare(JsonObject spec, LaunchOptions? launch)
+    {
+        string executor = launch?.Executor ?? _options.Executor;
+        if (Executors.Problem(executor) is { } badExecutor)
+            return (null, [new SpecProblem("executor", launch?.Executor is null ? $"ScottLab:Executor: {badExecutor}" : badExecutor)]);
+        if (launch?.Slurm is { } overrides)
+        {
+            if (executor != Executors.Slurm)
+                return (null, [new SpecProblem("slurm", $"job settings apply to the slurm executor only; this run uses '{executor}'. Set \"executor\": \"slurm\" or leave \"slurm\" out.")]);
+            if (SlurmJobSettings.Merge(_options.Slurm, overrides).Problems() is { Count: > 0 } jobProblems)
+                return (null, jobProblems.Select(p => new SpecProblem("slurm", p)).ToList());
+        }
+        var binding = RunSpecBinder.Bind(spec, _plugins.Catalog);
+        if (!binding.IsValid) return (null, binding.Problems);
+        var config = binding.Spec!;
+        // A Slurm job trains on a node with its own GPUs: only a local run needs CUDA here.
+        if (config.Trainer.Device == "cuda" && executor == Executors.Local && !_cudaAvailable.Value)
+            return (null, [new SpecProblem("trainer.device", "cuda was requested but this machine has no CUDA device; use auto or cpu.")]);
+
+        string name = string.IsNullOrWhiteSpace(config.Name) ? "" : config.Name.Trim(); // the store names it by its id when empty
+        if (RunLimits.NameProblem(name) is { } tooLong)
+            return (null, [new SpecProblem("name", tooLong)]);
+        return ((binding, executor, name), []);
     }
 
     public bool Cancel(string runId)
