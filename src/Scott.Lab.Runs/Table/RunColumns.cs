@@ -69,7 +69,7 @@ public static class RunColumns
 
     private sealed record Field(string Key, string Title, string Description, Func<RunRow, IEnumerable<Cell>> Values);
 
-    // The run's own fields. A group by sweep reads `sweep` once runs record the sweep they belong to: add it here.
+    // The run's own fields.
     private static readonly Field[] Fields =
     [
         new("name", "Name", "the run's name", r => [new Cell(r.Run.Name, null)]),
@@ -88,6 +88,7 @@ public static class RunColumns
         new("notes", "Notes", "the run's notes", r => Text(r.Run.Notes)),
         new("device", "Device", "the device it trained on", r => Text(r.Run.Device)),
         new("executor", "Executor", "local or slurm", r => [new Cell(r.Run.Executor ?? "local", null)]),
+        new("sweep", "Sweep", "the sweep the run was queued in (none for a single run)", r => Text(r.Run.SweepId)),
     ];
 
     private static IEnumerable<Cell> Text(string? value) => string.IsNullOrEmpty(value) ? [] : [new Cell(value, null)];

@@ -173,6 +173,17 @@ public sealed class RunsTableTests
     }
 
     [Fact]
+    public void RowsGroupBySweepAndSingleRunsComeLast()
+    {
+        RunRow[] rows = [Row("trial-1", "mim-jepa", 64), Row("trial-2", "mim-jepa", 128), Row("single", "mae", 64)];
+        rows[0].Run.SweepId = rows[1].Run.SweepId = "sweep-1";
+        var bySweep = RunsTable.Build(rows, new RunsView { GroupBy = "sweep", Sort = "name", Descending = false }).Groups;
+        Assert.Equal(["sweep-1", RunsTable.NoValue], bySweep.Select(g => g.Value)); // runs of no sweep last
+        Assert.Equal(["trial-1", "trial-2"], Names(bySweep[0].Rows));
+        Assert.Equal(["trial-1"], Names(RunsTable.Build(rows, new RunsView { Filter = "sweep = sweep-1 and model.width < 100" }).Rows));
+    }
+
+    [Fact]
     public void SortingByAnAddedColumnPutsRunsWithoutAValueLast()
     {
         Assert.Equal(["jepa-wide", "jepa-narrow", "mae-wide", "live"], Names(RunsTable.Sort(Rows, "eval.linear.top1", descending: true)));
