@@ -76,6 +76,6 @@ public static class BenchCommand
             stdout.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
             return 0;
         });
-        return new Command("bench", "Benchmarks.") { train, CreateData(stdout, stderr), BenchMapsCommand.Create(stdout, stderr), BenchCompareCommand.Create(stdout, stderr) };
+        return new Command("bench", "Benchmarks.") { train, CreateData(stdout, stderr), BenchMapsCommand.Create(stdout, stderr), BenchCompareCommand.Create(stdout, stderr), BenchRunsTableCommand.Create(stdout, stderr) };
     }
 }

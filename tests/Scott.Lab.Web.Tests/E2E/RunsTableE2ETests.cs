@@ -118,6 +118,8 @@ public sealed class RunsTableE2ETests(BrowserPortalFixture fixture) : IClassFixt
             await Expect(page.GetByTestId("runs-table")).ToBeVisibleAsync();
             int overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
             Assert.True(overflow <= 1, $"at 390 px the page is {overflow} px wider than the window");
+            if (Environment.GetEnvironmentVariable("SCOTT_LAB_RUNS_SCREENSHOT_NARROW") is { Length: > 0 } narrow)
+                await page.ScreenshotAsync(new() { Path = narrow, FullPage = true });
 
             Assert.Empty(errors);
         }
