@@ -83,8 +83,8 @@ public static class SweepEndpoints
         SweepMode mode = SweepMode.Grid;
         if (request["mode"] is { } modeNode)
         {
-            if (modeNode is JsonValue mv && mv.TryGetValue(out string? text) && Enum.TryParse(text, ignoreCase: true, out mode) && !int.TryParse(text, out _)) { }
-            else problems.Add(new("mode", $"must be \"grid\" or \"random\", got {modeNode.ToJsonString()}."));
+            bool named = modeNode is JsonValue mv && mv.TryGetValue(out string? text) && !int.TryParse(text, out _) && Enum.TryParse(text, ignoreCase: true, out mode);
+            if (!named) problems.Add(new("mode", $"must be \"grid\" or \"random\", got {modeNode.ToJsonString()}."));
         }
         int? trials = Integer(request, "trials", problems);
         int? seed = Integer(request, "seed", problems);
