@@ -78,8 +78,10 @@ public sealed class ResourceSampler : IDisposable
         }
     }
 
+    /// <summary>Takes a last sample (so a process shorter than one interval still shows up), then stops.</summary>
     public void Dispose()
     {
+        if (DateTime.UtcNow - _lastAt > TimeSpan.FromMilliseconds(200)) Sample();
         lock (_gate) _disposed = true;
         _timer.Dispose();
         _self.Dispose();

@@ -152,16 +152,19 @@ public static class RunEndpoints
             return SharedFile(path, "text/plain; charset=utf-8", $"{run.Name}-{name}");
         });
 
-        runs.MapGet("{id}/checkpoints/{name}.zip", (string id, string name, RunStore store) =>
+        runs.MapGet("{id}/checkpoints/{name}.zip", (string id, string name, HttpContext context, RunStore store) =>
         {
             if (store.Get(id) is not { } run) return NotFound(id);
-            if (RunFiles.CheckpointFolder(run.Directory, name) is not { } folder)
+            if (RunFiles.CheckpointFolder(run.Directory, Uri.UnescapeDataString(name)) is not { } folder)
             {
                 var names = RunFiles.CheckpointFolders(run.Directory).Select(c => c.Name).ToList();
                 return Error(StatusCodes.Status404NotFound, $"run '{id}' has no checkpoint '{name}'. " +
                     (names.Count == 0 ? "It has none yet." : $"It has: {string.Join(", ", names)}."));
             }
-            return Results.Stream(output => RunFiles.ZipFolderAsync(folder, output, CancellationToken.None), "application/zip", $"{run.Name}-{name}.zip".Replace(' ', '_'));
+            // ZipArchive finishes each entry with synchronous writes; streamed straight to the response (a checkpoint can
+            // be gigabytes: no temp copy), so this response allows them.
+            if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>() is { } body) body.AllowSynchronousIO = true;
+            return Results.Stream(output => RunFiles.ZipFolderAsync(folder, output, context.RequestAborted), "application/zip", $"{run.Name}-{name}.zip".Replace(' ', '_'));
         });
 
         runs.MapGet("{id}/config.yaml", (string id, RunStore store) =>
@@ -195,6 +198,7 @@ public static class RunEndpoints
         runs.MapGet("{id}/files/{**path}", (string id, string path, RunStore store) =>
         {
             if (store.Get(id) is not { } run) return NotFound(id);
+            path = Uri.UnescapeDataString(path); // the server leaves an encoded '/' (%2F) encoded: judge the path it stands for
             if (RunFiles.InsideRun(run.Directory, path) is not { } full)
                 return Error(StatusCodes.Status400BadRequest, $"path: '{path}' is outside the run folder; give a path inside it, e.g. metrics.jsonl or eval/linear.json.");
             if (Directory.Exists(full))
