@@ -60,6 +60,9 @@ public sealed class EvaluationProgressTests
             Assert.Equal("knn", Assert.Single(host.Store.Evaluations(id)).Protocol);
             Assert.Equal(10, Assert.Single(host.Store.Evaluations(id)).Classes); // Fashion-MNIST's classes
 
+            // The eval process exits once the portal has taken its last events (a moment after Completed).
+            await Eventually(() => Task.FromResult(host.Sessions.ActiveEvaluations.Count), n => n == 0, "the kNN eval process exited", seconds: 90);
+
             // Linear probe: cancel it while it trains.
             Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync($"/api/runs/{id}/evaluate?protocol=linear", null)).StatusCode);
             var probing = await Eventually(() => client.GetFromJsonAsync<EvaluationProgress>($"/api/runs/{id}/evaluation", ApiResults.Json),
