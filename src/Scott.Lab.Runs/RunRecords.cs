@@ -113,6 +113,8 @@ public sealed class RunRecord
     /// preempting its job) leaves the run Running for the job's next attempt instead of recording Cancelled.
     /// </summary>
     public bool StopRequested { get; set; }
+    /// <summary>The latest evaluation's progress (queued, its phase, how it ended); null before the first.</summary>
+    public EvaluationProgress? EvaluationProgress { get; set; }
 
     public bool IsSlurm => string.Equals(Executor, "slurm", StringComparison.Ordinal);
 
@@ -167,6 +169,8 @@ public sealed class EvaluationRecord
     public double Top5 { get; set; }
     public double MeanPerClass { get; set; }
     public double? ValidationTop1 { get; set; }
+    /// <summary>The dataset's number of classes (0: not recorded, before this was kept): top-5 of 5 or fewer classes is always 100%.</summary>
+    public int Classes { get; set; }
     /// <summary>The result file as eval wrote it (small JSON).</summary>
     public string Json { get; set; } = "";
     public DateTime CreatedUtc { get; set; }

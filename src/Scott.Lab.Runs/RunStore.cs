@@ -16,6 +16,7 @@ public sealed partial class RunStore : IDisposable
     private readonly ILiteCollection<MetricRow> _metrics;
     private readonly ILiteCollection<EvaluationRecord> _evaluations;
     private readonly ILiteCollection<ArtifactRecord> _artifacts;
+    private readonly ILiteCollection<ResourceSample> _resources;
 
     public RunStore(string dataDir)
     {
@@ -24,6 +25,7 @@ public sealed partial class RunStore : IDisposable
         DatabaseFile = Path.Combine(DataDir, FileName);
         var mapper = new BsonMapper { EnumAsInteger = false, EmptyStringToNull = false, TrimWhitespace = false };
         mapper.Entity<RunRecord>().Ignore(r => r.IsFinished).Ignore(r => r.CanResume);
+        mapper.Entity<EvaluationProgress>().Ignore(p => p.IsActive);
         SpecDocuments.Register(mapper);
         RegisterSweepTypes(mapper);
         _db = new LiteDatabase(new ConnectionString { Filename = DatabaseFile, Connection = ConnectionType.Shared }, mapper);
@@ -31,6 +33,7 @@ public sealed partial class RunStore : IDisposable
         _metrics = _db.GetCollection<MetricRow>("metrics");
         _evaluations = _db.GetCollection<EvaluationRecord>("evaluations");
         _artifacts = _db.GetCollection<ArtifactRecord>("artifacts");
+        _resources = _db.GetCollection<ResourceSample>("resources");
         _runs.EnsureIndex(r => r.Status);
         _runs.EnsureIndex(r => r.Directory);
         _metrics.EnsureIndex(m => m.RunId);
@@ -38,6 +41,7 @@ public sealed partial class RunStore : IDisposable
         _artifacts.EnsureIndex(a => a.RunId);
         _runs.EnsureIndex(r => r.SweepId);
         _sweeps = _db.GetCollection<Sweeps.SweepRecord>("sweeps");
+        _resources.EnsureIndex(r => r.RunId);
     }
 
     public string DataDir { get; }
@@ -184,6 +188,7 @@ public sealed partial class RunStore : IDisposable
         _metrics.DeleteMany(m => m.RunId == id);
         _evaluations.DeleteMany(e => e.RunId == id);
         _artifacts.DeleteMany(a => a.RunId == id);
+        _resources.DeleteMany(r => r.RunId == id);
         _db.GetCollection(Comparison.MetricDigests.CollectionName).DeleteMany(Query.EQ("RunId", id));
         _db.GetCollection(Table.RunMetricSummaries.CollectionName).Delete(id);
         return _runs.Delete(id);
@@ -241,6 +246,29 @@ public sealed partial class RunStore : IDisposable
 
     public IReadOnlyList<ArtifactRecord> Artifacts(string runId) =>
         _artifacts.Find(a => a.RunId == runId).OrderBy(a => a.CreatedUtc).ToList();
+
+    // ---- resource samples ----------------------------------------------------------------------------------
+
+    /// <summary>Records one sample of a run's process; the same (role, pid, time) is stored once.</summary>
+    public ResourceSample AddResourceSample(string runId, ResourceSample sample)
+    {
+        sample.RunId = runId;
+        sample.AtUtc = DateTime.SpecifyKind(sample.AtUtc, DateTimeKind.Utc);
+        sample.Id = ResourceSample.IdOf(runId, sample);
+        _resources.Upsert(sample);
+        return sample;
+    }
+
+    /// <summary>A run's resource samples in time order, only those after <paramref name="afterUtc"/> when given.</summary>
+    public IReadOnlyList<ResourceSample> ResourceSamples(string runId, DateTime? afterUtc = null)
+    {
+        var after = afterUtc ?? DateTime.MinValue;
+        return _resources.Find(r => r.RunId == runId && r.AtUtc > after).OrderBy(r => r.AtUtc).ToList();
+    }
+
+    /// <summary>Sets the run's evaluation progress unless a newer snapshot is there; returns the run when it changed.</summary>
+    public RunRecord? SetEvaluationProgress(string runId, EvaluationProgress progress) =>
+        TryUpdate(runId, run => ApplyEvaluationProgress(run, progress));
 
     public void Dispose() => _db.Dispose();
 }

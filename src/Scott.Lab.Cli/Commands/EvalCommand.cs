@@ -77,18 +77,30 @@ public static class EvalCommand
             string what = subject == EvalSubject.Checkpoint ? used! : $"baseline {parsed.GetValue(baseline)}";
             stderr.WriteLine($"eval {what}: {string.Join(", ", protocols).ToLowerInvariant()} on {assembled.Spec.Dataset.Id}, {DescribeBudgets(labelBudgets)}");
 
+            // Progress, resource samples and results go to the run's record: the portal's (over HTTP) or the local store's.
+            using RunReporter reporter = client is not null
+                ? new PortalRecorder(client, parsed.GetValue(runId)!, directory.Path, 0, stderr, sequenced: false) { FlushOnDispose = TimeSpan.FromSeconds(60) }
+                : StoreReporter(parsed, directory.Path, stderr);
+            var live = new EvalProgressReport(reporter.Record, parsed.GetValue(protocol)!, parsed.GetValue(labels));
+            using var sampler = new ResourceSampler("eval", assembled.Device.type == TorchSharp.DeviceType.CUDA, reporter.Record);
             var progress = new StageProgress(stderr);
             var runner = new EvalRunner(assembled.Dataset, subject == EvalSubject.Pixels ? null : assembled.Objective.Encoder,
-                assembled.Spec.Model.ImageSize, assembled.Device, progress.Show);
+                assembled.Spec.Model.ImageSize, assembled.Device, p => { progress.Show(p); live.Report(p); });
             var request = new EvalRequest(protocols, subject, parsed.GetValue(labels), parsed.GetValue(seed),
                 parsed.GetValue(linearEpochs), parsed.GetValue(attentiveEpochs), parsed.GetValue(batch), Math.Max(0, parsed.GetValue(minSteps)));
+            live.Started();
             if (curveSelection is not null)
             {
-                int curveExit = Curve(directory, assembled, runner, request, labelBudgets, curveSelection, stdout, stderr);
+                int curveExit;
+                try { curveExit = Curve(directory, assembled, runner, request, labelBudgets, curveSelection, stdout, stderr); }
+                catch (Exception e) { live.Failed(e); throw; }
                 progress.Finish();
+                live.Completed($"accuracy curve: {AccuracyCurve.PathIn(directory.Path)}");
                 return curveExit;
             }
-            var results = runner.Run(request, labelBudgets, used);
+            IReadOnlyList<EvalResult> results;
+            try { results = runner.Run(request, labelBudgets, used); }
+            catch (Exception e) { live.Failed(e); throw; }
             progress.Finish();
 
             string evalDir = Path.Combine(directory.Path, "eval");
@@ -111,17 +123,10 @@ public static class EvalCommand
                 stdout.WriteLine($"best probe on validation: {best.Protocol} → test top-1 {best.Top1:P2}");
             }
             // Results of a run the store knows (by its folder) are recorded there too, for the portal.
-            if (client is not null)
-            {
-                // Evaluations are unsequenced (idempotent by id): an eval can run beside the run's worker.
-                using var reporter = new PortalRecorder(client, parsed.GetValue(runId)!, directory.Path, 0, stderr, sequenced: false) { FlushOnDispose = TimeSpan.FromSeconds(60) };
-                reporter.Record(RunEvents.Evaluations(parsed.GetValue(runId)!, written));
-            }
-            else
-            {
-                using var recorder = StoreRecorder.Open(CliApp.Settings(parsed).DataDir, stderr);
-                recorder.RecordEvaluations(directory.Path, written);
-            }
+            // Evaluations are unsequenced (idempotent by id): an eval can run beside the run's worker.
+            if (reporter is StoreRecorder store) store.RecordEvaluations(directory.Path, written);
+            else reporter.Record(RunEvents.Evaluations(parsed.GetValue(runId)!, written));
+            live.Completed(string.Join("; ", results.Select(r => $"{r.Protocol} top-1 {r.Top1:P2}")));
             stdout.WriteLine($"results: {evalDir}/ (validation: {results[0].ValidationOrigin})");
             return 0;
         });
@@ -180,6 +185,14 @@ public static class EvalCommand
 
     private static string DescribeBudgets(IReadOnlyList<int?> budgets) =>
         string.Join(" and ", budgets.Select(b => b is { } n ? $"{n} labels per class" : "all labels"));
+
+    /// <summary>The local store's recorder for the run whose folder this is (records nothing for a folder it does not know).</summary>
+    private static StoreRecorder StoreReporter(ParseResult parsed, string directory, TextWriter stderr)
+    {
+        var recorder = StoreRecorder.Open(CliApp.Settings(parsed).DataDir, stderr);
+        recorder.AttachByDirectory(directory);
+        return recorder;
+    }
 
     private static System.Text.Json.Nodes.JsonObject PortalSpec(PortalClient client, string runId, IEnumerable<string> overrides)
     {

@@ -154,7 +154,10 @@ public static class WorkerCommand
                              $"{run.TotalSteps} steps on {run.Device.type.ToString().ToLowerInvariant()}" + (resume ? $", resuming from step {resumedFrom}" : ""));
 
             var line = new ProgressLine(stderr, run.Spec.Trainer.LogEvery);
-            var summary = new TrainingDriver(run, directory, recorder).Run(resume, null, line.Show, stop.Token);
+            TrainingSummary summary;
+            // The worker samples its own CPU, memory and GPU use for the run page (wherever it runs: a Slurm node too).
+            using (new ResourceSampler("worker", run.Device.type == TorchSharp.DeviceType.CUDA, recorder.Record))
+                summary = new TrainingDriver(run, directory, recorder).Run(resume, null, line.Show, stop.Token);
             line.Finish();
             recorder.Finish(summary);
             // A stop inside a Slurm job that nobody asked for (a requeue, a preemption) leaves the run Running for the

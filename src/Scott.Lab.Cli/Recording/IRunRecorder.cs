@@ -17,6 +17,8 @@ public interface IRunRecorder : ITrainingSink, IDisposable
     void ClearMetrics();
     void Finish(TrainingSummary summary);
     void Fail(Exception e);
+    /// <summary>Any other event (resource samples, an `eval`'s progress and results); never throws.</summary>
+    void Record(RunEvent e);
 }
 
 /// <summary>Turns the training calls into <see cref="RunEvent"/>s; the subclass decides where they go.</summary>
@@ -34,6 +36,14 @@ public abstract class RunReporter : IRunRecorder
     public void ClearMetrics() => OnResumed(0);
     public void Finish(TrainingSummary summary) => Emit(RunEvents.Finished(summary));
     public void Fail(Exception e) => Emit(RunEvents.Failed(e));
+
+    /// <summary>Records events that are not part of training (an `eval`'s results, progress and resource samples).</summary>
+    public void Record(RunEvent e) => Emit(e);
+
+    public void Record(IEnumerable<RunEvent> events)
+    {
+        foreach (var e in events) Emit(e);
+    }
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }
@@ -136,6 +146,7 @@ public static class RunEvents
                     Top5 = result.Top5,
                     MeanPerClass = result.MeanPerClass,
                     ValidationTop1 = result.Validation.Top1,
+                    Classes = result.Classes,
                     Json = File.ReadAllText(file),
                     CreatedUtc = DateTime.UtcNow,
                 },

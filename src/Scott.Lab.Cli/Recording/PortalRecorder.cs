@@ -91,12 +91,6 @@ public sealed class PortalRecorder : RunReporter
         _wake.Set();
     }
 
-    /// <summary>Records events that are not part of training (an `eval`'s results).</summary>
-    public void Record(IEnumerable<RunEvent> events)
-    {
-        foreach (var e in events) Emit(e);
-    }
-
     /// <summary>Waits up to <paramref name="timeout"/> for the portal to acknowledge everything; true when it has.</summary>
     public bool Flush(TimeSpan timeout)
     {

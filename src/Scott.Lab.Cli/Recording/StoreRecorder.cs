@@ -49,7 +49,16 @@ public sealed class StoreRecorder : RunReporter
     public void AttachCliRun(CliRunRequest request) => Guard("record the run", store => _runId = store.RecordCliRun(request).Id, needsRun: false);
 
     /// <summary>Applies one event in process, through the store's one applier (the portal's ingest uses the same).</summary>
-    protected override void Emit(RunEvent e) => Guard($"record {e.Kind}", store => store.ApplyEvents(RunId!, [e]));
+    /// <remarks>Under a lock: the resource sampler reports from its timer thread while training reports from its own.</remarks>
+    protected override void Emit(RunEvent e)
+    {
+        lock (_emitGate) Guard($"record {e.Kind}", store => store.ApplyEvents(RunId!, [e]));
+    }
+
+    private readonly object _emitGate = new();
+
+    /// <summary>`eval`: report for the run whose folder is <paramref name="directory"/>, when the store has one (else nothing is recorded).</summary>
+    public void AttachByDirectory(string directory) => Guard("find the run", store => _runId = store.FindByDirectory(directory)?.Id, needsRun: false);
 
     /// <summary>`eval`: one evaluation per result file, for the run whose folder is <paramref name="directory"/> (if the store has it).</summary>
     public void RecordEvaluations(string directory, IEnumerable<(EvalResult Result, string File, string Protocol)> results) => Guard("record evaluations", store =>

@@ -39,6 +39,8 @@ public sealed record EvalResult
     public double Top1 { get; init; }
     public double Top5 { get; init; }
     public double MeanPerClass { get; init; }
+    /// <summary>The dataset's number of classes: top-5 says nothing with 5 or fewer (it is always 100%).</summary>
+    public int Classes { get; init; }
     public required SplitScores Validation { get; init; }
     public required SplitScores Test { get; init; }
     /// <summary>The head and hyper-parameters picked on the validation split (kNN: its fixed k and temperature).</summary>
@@ -116,7 +118,7 @@ public sealed class EvalRunner(IImageDataset dataset, EncoderModule? encoder, in
             var (selected, val, tst, candidates) = protocol switch
             {
                 EvalProtocol.Linear => Linear(train, validation, test, classes, request),
-                EvalProtocol.Knn => Knn(train, validation, test, classes),
+                EvalProtocol.Knn => Knn(train, validation, test, classes, progress),
                 _ => Attentive(train, validation, test, classes, request),
             };
             string name = protocol.ToString().ToLowerInvariant();
@@ -127,7 +129,7 @@ public sealed class EvalRunner(IImageDataset dataset, EncoderModule? encoder, in
                 Checkpoint = request.Subject == EvalSubject.Checkpoint ? checkpoint : null,
                 LabelsPerClass = request.LabelsPerClass,
                 Seed = request.Seed,
-                Top1 = tst.Top1, Top5 = tst.Top5, MeanPerClass = tst.MeanPerClass,
+                Top1 = tst.Top1, Top5 = tst.Top5, MeanPerClass = tst.MeanPerClass, Classes = classes,
                 Validation = SplitScores.From(val),
                 Test = SplitScores.From(tst),
                 Selected = selected,
@@ -166,12 +168,17 @@ public sealed class EvalRunner(IImageDataset dataset, EncoderModule? encoder, in
     }
 
     private static (string, ClassificationMetrics, ClassificationMetrics, IReadOnlyList<CandidateResult>?) Knn(
-        FeatureSet train, FeatureSet validation, FeatureSet test, int classes)
+        FeatureSet train, FeatureSet validation, FeatureSet test, int classes, Action<EvalProgress>? progress)
     {
         using var scope = NewDisposeScope();
-        ClassificationMetrics Score(FeatureSet set) =>
-            ClassificationMetrics.From(KnnClassifier.Votes(train.Pooled, train.Labels, set.Pooled, classes), set.Labels);
-        return ($"knn k={KnnClassifier.DefaultK} T={KnnClassifier.DefaultTemperature}", Score(validation), Score(test), null);
+        progress?.Invoke(new EvalProgress("knn", 0, 2)); // the phase starts (scoring validation, then test)
+        ClassificationMetrics Score(FeatureSet set, int done)
+        {
+            var metrics = ClassificationMetrics.From(KnnClassifier.Votes(train.Pooled, train.Labels, set.Pooled, classes), set.Labels);
+            progress?.Invoke(new EvalProgress("knn", done, 2));
+            return metrics;
+        }
+        return ($"knn k={KnnClassifier.DefaultK} T={KnnClassifier.DefaultTemperature}", Score(validation, 1), Score(test, 2), null);
     }
 
     private (string, ClassificationMetrics, ClassificationMetrics, IReadOnlyList<CandidateResult>?) Attentive(

@@ -22,6 +22,10 @@ public enum RunEventKind
     Failed,
     /// <summary>An evaluation result (<see cref="RunEvent.Evaluation"/>); keyed by its id, so applying it twice is harmless.</summary>
     Evaluation,
+    /// <summary>How far an `eval` is (<see cref="RunEvent.Progress"/>, a snapshot); unsequenced, the newest snapshot wins.</summary>
+    EvaluationProgress,
+    /// <summary>What a process of the run used (<see cref="RunEvent.Sample"/>: CPU, memory, GPU); keyed by process and time.</summary>
+    Resources,
 }
 
 /// <summary>
@@ -62,6 +66,8 @@ public sealed class RunEvent
 
     public ArtifactRecord? Artifact { get; set; }
     public EvaluationRecord? Evaluation { get; set; }
+    public EvaluationProgress? Progress { get; set; }
+    public ResourceSample? Sample { get; set; }
 
     /// <summary>How events are written in the journal and on the wire: NaN losses and enums as names survive.</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -80,6 +86,8 @@ public sealed class RunEvent
         RunEventKind.Artifact when Artifact is null || string.IsNullOrEmpty(Artifact.Path) || string.IsNullOrEmpty(Artifact.Kind) => "an Artifact event needs artifact.kind and artifact.path",
         RunEventKind.Finished when Status is not (RunStatus.Completed or RunStatus.Cancelled) => "a Finished event needs status Completed or Cancelled",
         RunEventKind.Evaluation when Evaluation is null || string.IsNullOrEmpty(Evaluation.Id) => "an Evaluation event needs evaluation.id",
+        RunEventKind.EvaluationProgress when Progress is null || Progress.UpdatedUtc == default => "an EvaluationProgress event needs progress with updatedUtc",
+        RunEventKind.Resources when Sample is null || Sample.AtUtc == default || string.IsNullOrEmpty(Sample.Role) => "a Resources event needs sample with atUtc and role",
         _ => null,
     };
 }

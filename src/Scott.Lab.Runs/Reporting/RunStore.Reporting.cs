@@ -100,6 +100,12 @@ public sealed partial class RunStore
                 evaluation.RunId = run.Id;
                 AddEvaluation(evaluation);
                 break;
+            case RunEventKind.EvaluationProgress:
+                ApplyEvaluationProgress(run, e.Progress!);
+                break;
+            case RunEventKind.Resources:
+                AddResourceSample(run.Id, e.Sample!);
+                break;
             case RunEventKind.Finished:
             case RunEventKind.Failed:
                 if (e.Step is { } done) run.Step = done;
@@ -122,5 +128,17 @@ public sealed partial class RunStore
                 if (e.Error is not null) run.Error = e.Error;
                 break;
         }
+    }
+
+    /// <summary>
+    /// A newer snapshot replaces the run's evaluation progress; an older one (a journal replayed later, an `eval`'s
+    /// last words after the portal recorded that it was cancelled) changes nothing.
+    /// </summary>
+    internal static bool ApplyEvaluationProgress(RunRecord run, EvaluationProgress progress)
+    {
+        progress.UpdatedUtc = DateTime.SpecifyKind(progress.UpdatedUtc, DateTimeKind.Utc);
+        if (run.EvaluationProgress is { } current && current.UpdatedUtc > progress.UpdatedUtc) return false;
+        run.EvaluationProgress = progress;
+        return true;
     }
 }

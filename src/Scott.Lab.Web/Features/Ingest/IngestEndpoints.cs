@@ -60,8 +60,8 @@ public static class IngestEndpoints
                 var e = events[i];
                 if (e is null) return ApiResults.Error(StatusCodes.Status400BadRequest, $"events[{i}]: null; send event objects.");
                 if (e.Problem() is { } what) return ApiResults.Error(StatusCodes.Status400BadRequest, $"events[{i}] (seq {e.Seq}, {e.Kind}): {what}; nothing in this batch was applied.");
-                if (scope == IngestScope.Evaluation && (e.Kind is not (RunEventKind.Evaluation or RunEventKind.Artifact) || e.Seq != 0))
-                    return ApiResults.Error(StatusCodes.Status403Forbidden, $"events[{i}]: an evaluation's token may only send unsequenced Evaluation and Artifact events, not {e.Kind} (seq {e.Seq}); nothing was applied.");
+                if (scope == IngestScope.Evaluation && (e.Kind is not (RunEventKind.Evaluation or RunEventKind.Artifact or RunEventKind.EvaluationProgress or RunEventKind.Resources) || e.Seq != 0))
+                    return ApiResults.Error(StatusCodes.Status403Forbidden, $"events[{i}]: an evaluation's token may only send unsequenced Evaluation, Artifact, EvaluationProgress and Resources events, not {e.Kind} (seq {e.Seq}); nothing was applied.");
             }
             long? applied = store.ApplyEvents(id, events);
             if (applied is null) return ApiResults.Error(StatusCodes.Status404NotFound, $"no run '{id}' (it was deleted).");

@@ -9,7 +9,7 @@ namespace Scott.Lab.Web.Features.Interop;
 /// </summary>
 public static class InteropEndpoints
 {
-    public static IServiceCollection AddInterop(this IServiceCollection services) => services.AddSingleton<InteropService>();
+    public static IServiceCollection AddInterop(this IServiceCollection services) => services.AddSingleton<InteropService>().AddSingleton<WeightsExport>();
 
     public static IEndpointRouteBuilder MapInteropEndpoints(this IEndpointRouteBuilder app)
     {

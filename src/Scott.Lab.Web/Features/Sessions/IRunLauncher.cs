@@ -97,6 +97,9 @@ public sealed record EvaluationRequest(bool Queued, string? Problem = null, bool
     public static EvaluationRequest Refused(string problem, bool conflict) => new(false, problem, conflict);
 }
 
+/// <summary>The answer to a request to cancel an evaluation: whether there was one to stop, and what happens, in words.</summary>
+public sealed record EvaluationCancel(bool Stopped, string Message);
+
 /// <summary>
 /// What pages and the REST API use to start and stop training. A spec is the run config tree (the YAML presets'
 /// shape, as JSON). Launch validates it against the plugins' option schemas, stores the run (Queued) and queues a
@@ -122,4 +125,6 @@ public interface IRunLauncher
     /// one evaluation per run runs at a time. Its results land in the store.
     /// </summary>
     EvaluationRequest Evaluate(string runId, string protocol, int? labelsPerClass = null);
+    /// <summary>Stops the run's queued or running evaluation; the run itself is untouched.</summary>
+    EvaluationCancel CancelEvaluation(string runId) => new(false, "this launcher cannot cancel evaluations.");
 }

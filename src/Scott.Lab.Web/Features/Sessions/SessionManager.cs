@@ -278,14 +278,93 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
             if (EvalProcessOf(run.Directory) is { } pid)
                 return EvaluationRequest.Refused($"run '{runId}' is being evaluated by process {pid} (not started by this portal): one evaluation of a run runs at a time. Wait for it to finish.", conflict: true);
             _queue.Add(new QueueEntry(runId, new EvaluationJob(protocol, labelsPerClass)));
+            _store.SetEvaluationProgress(runId, new EvaluationProgress
+            {
+                State = EvaluationState.Queued, Protocol = protocol, LabelsPerClass = labelsPerClass,
+                StartedUtc = DateTime.UtcNow, UpdatedUtc = DateTime.UtcNow, Message = "waiting for a device slot",
+            });
         }
         _logger.LogInformation("Run {RunId}: evaluation ({Protocol}) queued", runId, protocol);
+        Changed(runId);
         Pump();
         lock (_gate)
         {
             int position = _queue.FindIndex(q => q.RunId == runId && q.Evaluation is not null);
             return new EvaluationRequest(true, Ahead: Math.Max(0, position));
         }
+    }
+
+    /// <summary>How long a cancelled `eval` gets to exit on SIGTERM before it is killed (it saves nothing).</summary>
+    public TimeSpan EvaluationCancelGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Stops the run's evaluation: drops it from the queue, or stops its `eval` process (SIGTERM, then SIGKILL after
+    /// <see cref="EvaluationCancelGracePeriod"/>). The run itself (its status, checkpoints, earlier evaluations) is
+    /// untouched; the evaluation's progress says Cancelled.
+    /// </summary>
+    public EvaluationCancel CancelEvaluation(string runId)
+    {
+        var run = _store.Get(runId);
+        if (run is null) return new EvaluationCancel(false, $"no run '{runId}'.");
+        Worker? evaluation;
+        lock (_gate)
+        {
+            if (_queue.RemoveAll(q => q.RunId == runId && q.Evaluation is not null) > 0)
+            {
+                MarkEvaluationEnded(runId, EvaluationState.Cancelled, "cancelled before it started; the run is untouched");
+                Changed(runId);
+                return new EvaluationCancel(true, "The queued evaluation was dropped; the run is untouched.");
+            }
+            _evaluations.TryGetValue(runId, out evaluation);
+        }
+        if (evaluation is not null)
+        {
+            evaluation.CancelRequested = true;
+            _logger.LogInformation("Run {RunId}: cancelling evaluation {Pid}", runId, evaluation.Pid);
+            _local.Stop(new ExecutorHandle(runId, evaluation.Pid, evaluation.Process));
+            _ = KillEvaluationAfterGraceAsync(evaluation);
+            return new EvaluationCancel(true, $"Stopping the evaluation (eval process {evaluation.Pid}); the run and its earlier evaluations are untouched.");
+        }
+        // An `eval` this portal did not start (a portal restart, `scott-lab eval` from a terminal).
+        if (EvalProcessOf(run.Directory) is { } pid)
+        {
+            _local.Stop(new ExecutorHandle(runId, pid, null));
+            MarkEvaluationEnded(runId, EvaluationState.Cancelled, $"cancelled (eval process {pid}, not started by this portal, was sent SIGTERM); the run is untouched");
+            Changed(runId);
+            return new EvaluationCancel(true, $"Sent SIGTERM to the evaluation (process {pid}, not started by this portal); the run is untouched.");
+        }
+        if (run.EvaluationProgress is { IsActive: true })
+        {
+            // Recorded as running, but no process is left (it died with a portal restart): say so.
+            MarkEvaluationEnded(runId, EvaluationState.Failed, "no eval process was found for it: it ended without saying how (see eval.log in the run folder)");
+            Changed(runId);
+        }
+        return new EvaluationCancel(false, $"run '{runId}' has no evaluation queued or running: nothing to cancel.");
+    }
+
+    private async Task KillEvaluationAfterGraceAsync(Worker evaluation)
+    {
+        try { await Task.Delay(EvaluationCancelGracePeriod, _stopping.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException) { return; }
+        bool running;
+        lock (_gate) running = _evaluations.TryGetValue(evaluation.RunId, out var current) && ReferenceEquals(current, evaluation);
+        if (!running) return;
+        _logger.LogWarning("Run {RunId}: evaluation {Pid} did not stop within {Seconds} s; killing it", evaluation.RunId, evaluation.Pid, EvaluationCancelGracePeriod.TotalSeconds);
+        _local.Kill(new ExecutorHandle(evaluation.RunId, evaluation.Pid, evaluation.Process));
+    }
+
+    /// <summary>Records how an evaluation ended when its process could not say it (cancelled, crashed, gone).</summary>
+    private void MarkEvaluationEnded(string runId, EvaluationState state, string message)
+    {
+        var now = DateTime.UtcNow;
+        _store.Update(runId, r =>
+        {
+            var last = r.EvaluationProgress ?? new EvaluationProgress { StartedUtc = now };
+            last.State = state;
+            last.Message = message;
+            last.UpdatedUtc = now > last.UpdatedUtc ? now : last.UpdatedUtc.AddTicks(1);
+            r.EvaluationProgress = last;
+        });
     }
 
     // ---- IHostedService ----------------------------------------------------------------------------------
@@ -336,6 +415,10 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
                 if ((run.Source != "cli" || run.ResumeRequested) && !(run.IsSlurm && run.JobId is not null)) // a submitted job waits in Slurm's queue
                     _queue.Add(new QueueEntry(run.Id));
             _lastQueuedUtc = DateTime.UtcNow;
+            // An evaluation queued in, or started by, the previous portal: its queue is gone, its process maybe too.
+            foreach (var run in _store.List(new RunQuery(Limit: int.MaxValue)).Where(r => r.EvaluationProgress is { IsActive: true }))
+                if (EvalProcessOf(run.Directory) is null)
+                    MarkEvaluationEnded(run.Id, EvaluationState.Failed, "the portal restarted before this evaluation finished; evaluate again");
         }
         Pump();
         _ = CheckLivenessLoopAsync();
@@ -726,6 +809,12 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         var process = _local.StartEvaluation(run, job.Protocol, job.LabelsPerClass);
         var evaluation = new Worker(run.Id, device, process.Id, process, external: false);
         _evaluations[run.Id] = evaluation;
+        var now = DateTime.UtcNow;
+        _store.SetEvaluationProgress(run.Id, new EvaluationProgress
+        {
+            State = EvaluationState.Running, Protocol = job.Protocol, LabelsPerClass = job.LabelsPerClass, StartedUtc = now, UpdatedUtc = now,
+            Pid = process.Id, Host = Environment.MachineName, Message = "starting: loading the run and its checkpoint",
+        });
         _logger.LogInformation("Run {RunId}: evaluation {Pid} ({Protocol}) started on {Device}", run.Id, process.Id, job.Protocol, device);
         _ = WatchEvaluationAsync(evaluation, process);
     }
@@ -735,8 +824,9 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         try
         {
             await process.WaitForExitAsync(_stopping.Token).ConfigureAwait(false);
-            if (process.ExitCode != 0)
+            if (process.ExitCode != 0 && !evaluation.CancelRequested)
                 _logger.LogWarning("Run {RunId}: evaluation {Pid} exited with code {Code} (see eval.log in the run folder)", evaluation.RunId, evaluation.Pid, process.ExitCode);
+            RecordEvaluationExit(evaluation, process.ExitCode);
         }
         catch (OperationCanceledException)
         {
@@ -749,6 +839,31 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         lock (_gate) _evaluations.Remove(evaluation.RunId);
         Changed(evaluation.RunId);
         Pump();
+    }
+
+    /// <summary>
+    /// The end of an `eval` the portal started: a cancel is Cancelled whatever the process said last; an exit that left
+    /// the evaluation Running (a crash, a kill, an error before its first report) is Failed with the end of eval.log.
+    /// </summary>
+    private void RecordEvaluationExit(Worker evaluation, int exitCode)
+    {
+        try
+        {
+            var progress = _store.Get(evaluation.RunId)?.EvaluationProgress;
+            if (evaluation.CancelRequested)
+                MarkEvaluationEnded(evaluation.RunId, EvaluationState.Cancelled,
+                    $"cancelled{(progress?.Stage is { } stage ? $" during {stage}" : "")}; the run and its earlier evaluations are untouched");
+            else if (progress is { IsActive: true })
+            {
+                string log = LogTail(Path.Combine(_store.Get(evaluation.RunId)?.Directory ?? "", "eval.log"), 12);
+                MarkEvaluationEnded(evaluation.RunId, exitCode == 0 ? EvaluationState.Completed : EvaluationState.Failed,
+                    exitCode == 0 ? "ended (exit code 0)" : $"the eval process exited with code {exitCode}. The end of eval.log:\n{log}");
+            }
+        }
+        catch (Exception e) when (e is IOException or LiteDB.LiteException)
+        {
+            _logger.LogError(e, "Run {RunId}: could not record the end of evaluation {Pid}", evaluation.RunId, evaluation.Pid);
+        }
     }
 
     /// <summary>The pid of a live `scott-lab eval --run DIR` (any parent), or null; Linux only (elsewhere: null).</summary>
