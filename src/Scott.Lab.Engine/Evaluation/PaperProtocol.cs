@@ -87,7 +87,7 @@ public sealed class PaperProtocol(IImageDataset dataset, EncoderModule encoder, 
         if (n == 0) throw new InvalidOperationException("The probe's training split is empty.");
         long dim = encoder.EmbedDim, classes = dataset.ClassNames.Count;
         if (dim % options.Heads != 0)
-            throw new ArgumentException($"--probe-heads-count: the encoder's width {dim} is not divisible by {options.Heads} heads; pick a divisor of {dim}.");
+            throw new ArgumentException($"--probe-attention-heads: the encoder's width {dim} is not divisible by {options.Heads} heads; pick a divisor of {dim}.");
 
         var geometry = new ViewAugmentation(imageSize, dataset.Mean, dataset.Std,
             new AugmentOptions { CropScale = options.CropScale, FlipP = options.FlipP });

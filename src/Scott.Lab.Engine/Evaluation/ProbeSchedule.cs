@@ -61,7 +61,7 @@ public sealed record PaperProbeOptions
             yield return "--probe-crop-scale: must be MIN,MAX with 0 < MIN <= MAX <= 1, e.g. 0.2,1.";
         if (FlipP is < 0 or > 1) yield return $"--probe-flip: {FlipP}; must be a probability in [0, 1].";
         if (ResizeRatio < 1) yield return $"--probe-resize-ratio: {ResizeRatio}; must be at least 1 (the resize comes before the centre crop).";
-        if (Heads < 1) yield return $"--probe-heads-count: {Heads}; must be at least 1.";
+        if (Heads < 1) yield return $"--probe-attention-heads: {Heads}; must be at least 1.";
         if (Dropout is < 0 or >= 1) yield return $"--probe-dropout: {Dropout}; must be in [0, 1).";
         if (ProbeHeads.Count == 0 || ProbeHeads.Any(h => !AllHeads.Contains(h)))
             yield return $"--probe-heads: '{string.Join(",", ProbeHeads)}'; must be a comma-separated choice of {string.Join(", ", AllHeads)}.";
