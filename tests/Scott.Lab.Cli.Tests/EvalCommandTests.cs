@@ -44,6 +44,24 @@ public class EvalCommandTests
     }
 
     [Fact]
+    public void ThePaperProtocolSaysWhichVariantTrainedItsProbes()
+    {
+        string runDir = TrainTiny();
+        var (exit, output, error) = CliRunner.Run(["eval", "--run", runDir, "--protocol", "paper", "--labels-per-class", "2",
+            "--probe-epochs", "2", "--probe-warmup-epochs", "1", "--probe-views", "1", "--probe-batch-size", "8", "--probe-attention-heads", "2"]);
+        Assert.True(exit == 0, error);
+        var result = Result(runDir, "paper-2pc");
+        Assert.Equal("paper", result["protocol"]!.GetValue<string>());
+        Assert.Equal("bounded K=1", result["variant"]!.GetValue<string>());
+        Assert.Equal(20, result["split_sizes"]!["train"]!.GetValue<int>());
+        Assert.Equal(3, result["candidates"]!.AsArray().Count);
+        Assert.Equal(2, result["paper"]!["epochs"]!.GetValue<int>());
+        Assert.Equal(0.2, result["paper"]!["crop_scale"]![0]!.GetValue<double>()); // the run's augment.crop_scale
+        Assert.Contains("(bounded K=1 views)", output);
+        Assert.Contains("paper probes (bounded K=1)", error); // progress
+    }
+
+    [Fact]
     public void BaselinesAndLabelBudgetsGetTheirOwnFiles()
     {
         string runDir = TrainTiny();
@@ -94,11 +112,15 @@ public class EvalCommandTests
     [InlineData("--checkpoint", "12345", "no checkpoint at step 12345")]
     [InlineData("--checkpoints", "every:0", "not one of all | last | every:N")]
     [InlineData("--budgets", "all,ten", "'ten' is neither 'all' nor a positive number")]
+    [InlineData("--probe-views", "-1", "--probe-views: -1; must be 0")]
+    [InlineData("--probe-heads", "simple,mlp", "--probe-heads: 'simple,mlp'")]
+    [InlineData("--probe-weight-decay", "0.04", "--probe-weight-decay: '0.04' is not two numbers")]
     public void BadArgumentsGiveOneLineErrors(string option, string value, string expected)
     {
         string runDir = CliRunner.TempDir(); // a run directory that was never trained: its config is all eval reads first
         File.Copy(CliRunner.Config("configs/ssl/tiny.yaml"), Path.Combine(runDir, "config.yaml"));
-        var (exit, _, error) = CliRunner.Run("eval", "--run", runDir, option, value);
+        string[] protocol = option.StartsWith("--probe-") ? ["--protocol", "paper"] : [];
+        var (exit, _, error) = CliRunner.Run(["eval", "--run", runDir, .. protocol, option, value]);
         Assert.Equal(2, exit);
         Assert.Contains(expected, error);
     }

@@ -8,8 +8,8 @@ using Scott.Lab.Engine.Training;
 namespace Scott.Lab.Cli.Commands;
 
 /// <summary>
-/// <c>scott-lab eval --run DIR [--checkpoint C] [--protocol linear|knn|attentive|all] [--labels-per-class N]
-/// [--seed S] [--baseline pixels|random-init]</c>: frozen evaluation of a run's context encoder (no mask).
+/// <c>scott-lab eval --run DIR [--checkpoint C] [--protocol linear|knn|attentive|all|paper] [--labels-per-class N]
+/// [--seed S] [--baseline pixels|random-init] [--probe-* (paper protocol)]</c>: frozen evaluation of a run's context encoder (no mask).
 /// With <c>--checkpoints all|every:N|last</c> it evaluates several checkpoints and writes the accuracy curve
 /// (<c>RUN/eval/curve.json</c>: test top-1 against pre-training images seen).
 /// </summary>
@@ -19,7 +19,7 @@ public static class EvalCommand
     {
         var run = new Option<string>("--run") { Description = "Run directory (made by `scott-lab train`).", Required = true };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint folder, or a step number (default: the run's latest)." };
-        var protocol = new Option<string>("--protocol") { Description = "linear | knn | attentive | all.", DefaultValueFactory = _ => "all" };
+        var protocol = new Option<string>("--protocol") { Description = "linear | knn | attentive | all (the fast protocols) | paper (the paper's probes on augmented views; see --probe-*).", DefaultValueFactory = _ => "all" };
         var labels = new Option<int?>("--labels-per-class") { Description = "Train the probe on this many labelled images per class (default: all)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the validation split, the label draw and the probes (trainer.label_seed of a supervised run draws the same labels).", DefaultValueFactory = _ => 0 };
         var baseline = new Option<string?>("--baseline") { Description = "pixels (raw-pixel features) | random-init (the run's architecture, untrained). Default: the checkpoint." };
@@ -37,6 +37,8 @@ public static class EvalCommand
         var budgets = new Option<string?>("--budgets") { Description = "Label budgets from one feature extraction, comma-separated: all and/or labels per class, e.g. all,100." };
         var command = new Command("eval", "Evaluate a run's frozen encoder with probes (results in RUN/eval/<protocol>.json).")
             { run, checkpoint, protocol, labels, seed, baseline, linearEpochs, attentiveEpochs, minSteps, batch, device, portal, runId, checkpoints, budgets };
+        var paperFlags = new PaperProbeFlags();
+        foreach (var flag in paperFlags.All) command.Add(flag);
         command.SetAction(parsed =>
         {
             string dir = parsed.GetValue(run)!;
@@ -58,6 +60,7 @@ public static class EvalCommand
             var curveSelection = parsed.GetValue(checkpoints) is { } chosen ? CheckpointSelection.Parse(chosen) : null;
             if (curveSelection is not null && (parsed.GetValue(checkpoint) is not null || subject != EvalSubject.Checkpoint))
                 throw new ConfigException("--checkpoints evaluates the run's own checkpoints: leave out --checkpoint and --baseline.");
+            var paperOptions = protocols.Contains(EvalProtocol.Paper) ? paperFlags.Read(parsed) : null;
 
             var overrides = new List<string>();
             if (parsed.GetValue(device) is { } d) overrides.Add($"trainer.device={d}");
@@ -87,7 +90,10 @@ public static class EvalCommand
             var runner = new EvalRunner(assembled.Dataset, subject == EvalSubject.Pixels ? null : assembled.Objective.Encoder,
                 assembled.Spec.Model.ImageSize, assembled.Device, p => { progress.Show(p); live.Report(p); });
             var request = new EvalRequest(protocols, subject, parsed.GetValue(labels), parsed.GetValue(seed),
-                parsed.GetValue(linearEpochs), parsed.GetValue(attentiveEpochs), parsed.GetValue(batch), Math.Max(0, parsed.GetValue(minSteps)));
+                parsed.GetValue(linearEpochs), parsed.GetValue(attentiveEpochs), parsed.GetValue(batch), Math.Max(0, parsed.GetValue(minSteps)))
+            {
+                Paper = paperOptions is null ? null : paperFlags.ForRun(paperOptions, parsed, assembled.Spec),
+            };
             live.Started();
             if (curveSelection is not null)
             {
@@ -112,7 +118,7 @@ public static class EvalCommand
                 string file = Path.Combine(evalDir, r.FileStem + ".json");
                 directory.WriteJson(file, r);
                 written.Add((r, file, r.Protocol));
-                stdout.WriteLine($"{r.Protocol,-10} {r.Top1,7:P2} {r.Top5,7:P2} {r.MeanPerClass,7:P2} {r.Validation.Top1,9:P2}  {r.Selected}");
+                stdout.WriteLine($"{r.Protocol,-10} {r.Top1,7:P2} {r.Top5,7:P2} {r.MeanPerClass,7:P2} {r.Validation.Top1,9:P2}  {r.Selected}" + (r.Variant is { } v ? $" ({v} views)" : ""));
             }
             if (results.Count > 1 && EvalRunner.BestOnValidation(results) is { } best)
             {
@@ -207,7 +213,8 @@ public static class EvalCommand
         "linear" => [EvalProtocol.Linear],
         "knn" => [EvalProtocol.Knn],
         "attentive" => [EvalProtocol.Attentive],
-        _ => throw new ConfigException($"--protocol: '{value}' is not one of linear, knn, attentive, all."),
+        "paper" => [EvalProtocol.Paper],
+        _ => throw new ConfigException($"--protocol: '{value}' is not one of linear, knn, attentive, all, paper."),
     };
 
     internal static string ResolveCheckpoint(RunDirectory directory, string? given)

@@ -39,9 +39,9 @@ public static class DataBenchmark
     {
         using var scope = TorchSharp.torch.NewDisposeScope();
         reading.Start();
-        var (pixels, labels) = run.Loader.ReadBatch(step);
+        var raw = run.Loader.ReadBatch(step);
         reading.Stop();
-        var (images, _) = run.Loader.ToTensors(pixels, labels);
-        run.Augmentation.Views(images, run.Objective.Views, new Random(StepSeed.For(run.Spec.Trainer.Seed, step, stream: 2)));
+        var (images, _, extents) = run.Loader.ToTensors(raw);
+        run.Augmentation.Views(images, run.Objective.Views, new Random(StepSeed.For(run.Spec.Trainer.Seed, step, stream: 2)), extents);
     }
 }

@@ -2,7 +2,7 @@ namespace Scott.Lab.Engine.Data;
 
 /// <summary>
 /// Resizes decoded HWC byte images on worker threads, before they become tensors: the short side to a size, then
-/// a centre crop to a square, so that images of any size batch together (torchvision's Resize + CenterCrop).
+/// either a centre crop to a square (torchvision's Resize + CenterCrop) or, for pre-training, the whole image.
 /// Separable resampling with a triangle (bilinear) filter whose support widens with the downscale factor, as
 /// Pillow does, so that shrinking averages every source pixel instead of aliasing. Written by hand because it runs
 /// per image on the loader's threads in managed memory; SkiaSharp (in the dataset plugins) already did the coarse
@@ -15,18 +15,36 @@ public static class ImageResampler
     {
         double scale = (double)size / Math.Min(width, height);
         // The scaled image, of which only the centre square is computed.
-        double scaledWidth = width * scale, scaledHeight = height * scale;
-        double offsetX = (scaledWidth - size) / 2, offsetY = (scaledHeight - size) / 2;
-        var columns = Weights(width, scale, offsetX, size);
-        var rows = Weights(height, scale, offsetY, size);
+        double offsetX = (width * scale - size) / 2, offsetY = (height * scale - size) / 2;
+        return Resample(pixels, width, height, channels, scale, scale, offsetX, offsetY, size, size);
+    }
+
+    /// <summary>
+    /// The whole image, its short side scaled to <paramref name="shortSide"/> (aspect ratio kept), unless its long
+    /// side would then exceed <paramref name="maxLongSide"/>: then the long side is scaled to that. Nothing is cut.
+    /// </summary>
+    public static (byte[] Pixels, int Width, int Height) ShortSide(byte[] pixels, int width, int height, int channels, int shortSide, int maxLongSide)
+    {
+        double scale = Math.Min((double)shortSide / Math.Min(width, height), (double)maxLongSide / Math.Max(width, height));
+        int outWidth = Math.Max(1, (int)Math.Round(width * scale)), outHeight = Math.Max(1, (int)Math.Round(height * scale));
+        if (outWidth == width && outHeight == height) return (pixels, width, height);
+        return (Resample(pixels, width, height, channels, (double)outWidth / width, (double)outHeight / height, 0, 0, outWidth, outHeight), outWidth, outHeight);
+    }
+
+    /// <summary>The <paramref name="outWidth"/> × <paramref name="outHeight"/> window at (offsetX, offsetY) of the image scaled by (scaleX, scaleY).</summary>
+    private static byte[] Resample(byte[] pixels, int width, int height, int channels, double scaleX, double scaleY, double offsetX, double offsetY, int outWidth, int outHeight)
+    {
+        var columns = Weights(width, scaleX, offsetX, outWidth);
+        var rows = Weights(height, scaleY, offsetY, outHeight);
 
         // Horizontal pass over the source rows that the vertical pass needs, then the vertical pass.
         int firstRow = rows.Min(r => r.Start), lastRow = rows.Max(r => r.Start + r.Values.Length);
-        var horizontal = new float[(lastRow - firstRow) * size * channels];
+        int stride = outWidth * channels;
+        var horizontal = new float[(lastRow - firstRow) * stride];
         for (int y = firstRow; y < lastRow; y++)
         {
-            int src = y * width * channels, dst = (y - firstRow) * size * channels;
-            for (int x = 0; x < size; x++)
+            int src = y * width * channels, dst = (y - firstRow) * stride;
+            for (int x = 0; x < outWidth; x++)
             {
                 var (start, values) = columns[x];
                 for (int c = 0; c < channels; c++)
@@ -37,9 +55,8 @@ public static class ImageResampler
                 }
             }
         }
-        var output = new byte[size * size * channels];
-        int stride = size * channels;
-        for (int y = 0; y < size; y++)
+        var output = new byte[outHeight * stride];
+        for (int y = 0; y < outHeight; y++)
         {
             var (start, values) = rows[y];
             for (int i = 0; i < stride; i++)

@@ -4,6 +4,9 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace Scott.Lab.Engine.Data;
 
+/// <summary>The part of a padded batch slot an image fills: its top-left Height × Width pixels.</summary>
+public readonly record struct ImageExtent(int Height, int Width);
+
 /// <summary>
 /// Batched view augmentation on tensors. Geometry: RandomResizedCrop (bicubic) and horizontal flip, per sample,
 /// shared across views when the objective asks for it. Colour, per view and
@@ -17,16 +20,20 @@ public sealed class ViewAugmentation(int imageSize, IReadOnlyList<float> mean, I
     private static readonly float[] LumaWeights = [0.299f, 0.587f, 0.114f];
 
 
-    /// <summary>Views of a batch of images in [0, 1], (B, C, H, W), normalised and sized imageSize².</summary>
-    public IReadOnlyList<Tensor> Views(Tensor images, ViewRequest request, Random random)
+    /// <summary>
+    /// Views of a batch of images in [0, 1], (B, C, H, W), normalised and sized imageSize². <paramref name="extents"/>
+    /// (from <see cref="PretrainingLoader"/> for photographs): each image's own (height, width) in the top-left of
+    /// its padded slot; crops are drawn inside it. Null: every image fills its slot.
+    /// </summary>
+    public IReadOnlyList<Tensor> Views(Tensor images, ViewRequest request, Random random, IReadOnlyList<ImageExtent>? extents = null)
     {
         var views = new List<Tensor>(request.Count);
         Tensor? shared = null;
         for (int v = 0; v < request.Count; v++)
         {
             Tensor cropped;
-            if (request.SharedGeometry) cropped = shared ??= CropAndFlip(images, random);
-            else cropped = CropAndFlip(images, random);
+            if (request.SharedGeometry) cropped = shared ??= CropAndFlip(images, random, extents);
+            else cropped = CropAndFlip(images, random, extents);
             views.Add(Normalize(Colour(cropped, random)));
         }
         return views;
@@ -41,13 +48,17 @@ public sealed class ViewAugmentation(int imageSize, IReadOnlyList<float> mean, I
         return Normalize(x);
     }
 
-    public Tensor CropAndFlip(Tensor images, Random random)
+    /// <summary>RandomResizedCrop (bicubic) and horizontal flip per sample, inside each image's extent (default: all of it).</summary>
+    public Tensor CropAndFlip(Tensor images, Random random, IReadOnlyList<ImageExtent>? extents = null)
     {
-        long batch = images.shape[0], height = images.shape[2], width = images.shape[3];
+        long batch = images.shape[0];
+        if (extents is not null && extents.Count != batch)
+            throw new ArgumentException($"{extents.Count} image extents for a batch of {batch}.", nameof(extents));
         var size = new long[] { imageSize, imageSize };
         var crops = new Tensor[batch];
         for (int b = 0; b < batch; b++)
         {
+            var (height, width) = extents is null ? ((int)images.shape[2], (int)images.shape[3]) : (extents[b].Height, extents[b].Width);
             var (top, left, h, w) = SampleCrop(random, height, width);
             bool flip = random.NextDouble() < options.FlipP;
             // One bicubic resize per sample: libtorch's grid_sample has no bicubic mode that TorchSharp exposes,
@@ -179,7 +190,8 @@ public sealed class ViewAugmentation(int imageSize, IReadOnlyList<float> mean, I
         return k;
     }
 
-    private Tensor Normalize(Tensor x)
+    /// <summary>(x − mean) / std per channel.</summary>
+    public Tensor Normalize(Tensor x)
     {
         long channels = x.shape[1];
         var m = tensor(mean.Take((int)channels).ToArray(), device: x.device).view(1, channels, 1, 1);

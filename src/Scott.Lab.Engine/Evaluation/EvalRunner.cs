@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace Scott.Lab.Engine.Evaluation;
 
-public enum EvalProtocol { Linear, Knn, Attentive }
+public enum EvalProtocol { Linear, Knn, Attentive, Paper }
 
 /// <summary>What is evaluated: the run's checkpoint, or a baseline that needs no pre-training.</summary>
 public enum EvalSubject { Checkpoint, Pixels, RandomInit }
@@ -20,7 +20,11 @@ public sealed record EvalRequest(
     int LinearEpochs = 30,
     int AttentiveEpochs = 20,
     int BatchSize = 256,
-    int MinSteps = 1500);
+    int MinSteps = 1500)
+{
+    /// <summary>Settings of <see cref="EvalProtocol.Paper"/> (null: the reference's defaults).</summary>
+    public PaperProbeOptions? Paper { get; init; }
+}
 
 /// <summary>Accuracies in [0, 1] on one split.</summary>
 public sealed record SplitScores(double Top1, double Top5, double MeanPerClass, int Count)
@@ -32,6 +36,10 @@ public sealed record SplitScores(double Top1, double Top5, double MeanPerClass, 
 public sealed record EvalResult
 {
     public required string Protocol { get; init; }
+    /// <summary>The paper protocol's training views: "augmented" (fresh every epoch) or "bounded K=…"; null for the others.</summary>
+    public string? Variant { get; init; }
+    /// <summary>The paper protocol's settings (schedule, heads, augmentation), as used.</summary>
+    public PaperProbeOptions? Paper { get; init; }
     public required string Subject { get; init; }
     public string? Checkpoint { get; init; }
     public int? LabelsPerClass { get; init; }
@@ -70,9 +78,16 @@ public sealed class EvalRunner(IImageDataset dataset, EncoderModule? encoder, in
     {
         if (request.Subject != EvalSubject.Pixels && encoder is null)
             throw new ArgumentException("An encoder is needed unless the subject is raw pixels.");
-        if (request.Subject == EvalSubject.Pixels && request.Protocols.Contains(EvalProtocol.Attentive))
+        if (request.Subject == EvalSubject.Pixels && (request.Protocols.Contains(EvalProtocol.Attentive) || request.Protocols.Contains(EvalProtocol.Paper)))
             throw new InvalidOperationException("The attentive probes need tokens; raw pixels have none. Use --protocol linear or knn with --baseline pixels.");
         if (labelBudgets.Count == 0) throw new ArgumentException("No label budget to evaluate.");
+        if (request.Protocols.Contains(EvalProtocol.Paper) && encoder is not null)
+        {
+            // The paper protocol extracts its own features (augmented training views, its own eval resize).
+            var others = request.Protocols.Where(p => p != EvalProtocol.Paper).ToList();
+            var paper = new PaperProtocol(dataset, encoder, imageSize, device, progress).Run(request, labelBudgets, checkpoint);
+            return others.Count == 0 ? paper : [.. Run(request with { Protocols = others }, labelBudgets, checkpoint), .. paper];
+        }
 
         var wall = Stopwatch.StartNew();
         var splits = LabelSplits.For(dataset, null, request.Seed);
@@ -146,7 +161,7 @@ public sealed class EvalRunner(IImageDataset dataset, EncoderModule? encoder, in
 
     /// <summary>Of several results, the one a user should report: the best validation top-1 among the trained probes.</summary>
     public static EvalResult? BestOnValidation(IEnumerable<EvalResult> results) =>
-        results.Where(r => r.Protocol is "linear" or "attentive").MaxBy(r => r.Validation.Top1);
+        results.Where(r => r.Protocol is "linear" or "attentive" or "paper").MaxBy(r => r.Validation.Top1);
 
     private (string, ClassificationMetrics, ClassificationMetrics, IReadOnlyList<CandidateResult>?) Linear(
         FeatureSet train, FeatureSet validation, FeatureSet test, int classes, EvalRequest request)

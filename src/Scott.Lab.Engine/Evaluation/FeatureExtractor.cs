@@ -35,12 +35,17 @@ public sealed class FeatureSet(Tensor? tokens, Tensor pooled, Tensor labels) : I
 /// <summary>Progress of a long evaluation stage: what it is doing, and how far it is.</summary>
 public readonly record struct EvalProgress(string Stage, long Done, long Total);
 
-/// <summary>Turns images into model inputs for evaluation: no randomness, resize + centre crop, normalise.</summary>
-public sealed class EvalPreprocessor(int imageSize, IReadOnlyList<float> mean, IReadOnlyList<float> std)
+/// <summary>
+/// Turns images into model inputs for evaluation: no randomness, resize + centre crop, normalise. The short side
+/// is resized to <paramref name="resizeTo"/> (default: the image size S; the paper protocol's is 256/224·S), then
+/// the centre S² is cropped.
+/// </summary>
+public sealed class EvalPreprocessor(int imageSize, IReadOnlyList<float> mean, IReadOnlyList<float> std, int resizeTo = 0)
 {
+    private readonly int _resize = resizeTo > imageSize ? resizeTo : imageSize;
     public int ImageSize => imageSize;
 
-    /// <summary>A batch (B, C, S, S), normalised, from images of any size: the short side is resized to S, then the centre is cropped.</summary>
+    /// <summary>A batch (B, C, S, S), normalised, from images of any size: the short side is resized, then the centre S² is cropped.</summary>
     public Tensor Batch(IImageSource source, int start, int count, int channels)
     {
         using var scope = NewDisposeScope();
@@ -48,7 +53,7 @@ public sealed class EvalPreprocessor(int imageSize, IReadOnlyList<float> mean, I
         Parallel.For(0, count, i => samples[i] = source.Read(start + i));
         var first = samples[0];
         Tensor images;
-        if (samples.All(s => s.Width == imageSize && s.Height == imageSize && s.Channels == channels))
+        if (_resize == imageSize && samples.All(s => s.Width == imageSize && s.Height == imageSize && s.Channels == channels))
         {
             int pixels = imageSize * imageSize * channels;
             var buffer = new byte[count * pixels];
@@ -69,8 +74,8 @@ public sealed class EvalPreprocessor(int imageSize, IReadOnlyList<float> mean, I
         if (sample.Channels != channels)
             throw new DatasetException($"An image has {sample.Channels} channels; the dataset declares {channels}.");
         var x = tensor(sample.Pixels, new long[] { 1, sample.Height, sample.Width, channels }).permute(0, 3, 1, 2).to(ScalarType.Float32).div_(255f);
-        double scale = (double)imageSize / Math.Min(sample.Width, sample.Height);
-        long h = Math.Max(imageSize, (long)Math.Round(sample.Height * scale)), w = Math.Max(imageSize, (long)Math.Round(sample.Width * scale));
+        double scale = (double)_resize / Math.Min(sample.Width, sample.Height);
+        long h = Math.Max(_resize, (long)Math.Round(sample.Height * scale)), w = Math.Max(_resize, (long)Math.Round(sample.Width * scale));
         if (h != sample.Height || w != sample.Width)
             x = F.interpolate(x, new[] { h, w }, mode: InterpolationMode.Bicubic, align_corners: false).clamp_(0, 1);
         long top = (h - imageSize) / 2, left = (w - imageSize) / 2;

@@ -23,15 +23,20 @@ public sealed class LinearHead : nn.Module<Tensor, Tensor>
 /// <summary>
 /// Simple attentive probe: a learned softmax pooling over the tokens (one score per token from a linear map,
 /// zero-initialised so that it starts as the mean pool), then a linear classifier. (B, T, D) → (B, C).
+/// With <c>dropout</c> (the paper protocol's simple attentive probe): dropout on the tokens the scores are computed
+/// from, and on the pooling weights while training. Parameters: D + 1 + D·C + C.
 /// </summary>
 public sealed class AttentivePoolingHead : nn.Module<Tensor, Tensor>
 {
     private readonly Linear score, fc;
+    private readonly Dropout scoreInput, weightDropout;
 
-    public AttentivePoolingHead(long dim, long classes) : base(nameof(AttentivePoolingHead))
+    public AttentivePoolingHead(long dim, long classes, double dropout = 0) : base(nameof(AttentivePoolingHead))
     {
         score = nn.Linear(dim, 1);
         fc = nn.Linear(dim, classes);
+        scoreInput = nn.Dropout(dropout);
+        weightDropout = nn.Dropout(dropout);
         using (no_grad())
         {
             nn.init.zeros_(score.weight!); // starts as the mean pool
@@ -40,9 +45,11 @@ public sealed class AttentivePoolingHead : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    public static long ParameterCount(long dim, long classes) => dim + 1 + dim * classes + classes;
+
     public override Tensor forward(Tensor tokens)
     {
-        var weights = score.forward(tokens).softmax(1); // (B, T, 1)
+        var weights = weightDropout.forward(score.forward(scoreInput.forward(tokens)).softmax(1)); // (B, T, 1)
         return fc.forward((weights * tokens).sum(1));
     }
 }

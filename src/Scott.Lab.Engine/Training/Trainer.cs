@@ -55,9 +55,9 @@ public sealed class Trainer : IDisposable
         torch.manual_seed(StepSeed.For(seed, step, stream: 1)); // dropout, drop-path
         var random = new Random(StepSeed.For(seed, step, stream: 2)); // augmentation
 
-        var (images, labels) = run.Loader.Batch(step);
+        var (images, labels, extents) = run.Loader.Batch(step);
         images = images.to(run.Device);
-        var views = run.Augmentation.Views(images, run.Objective.Views, random);
+        var views = run.Augmentation.Views(images, run.Objective.Views, random, extents);
 
         double lr = run.Schedules.LearningRate(step), wd = run.Schedules.WeightDecay(step);
         OptimizerFactory.Apply(_optimizer, _decayGroup, lr, wd);

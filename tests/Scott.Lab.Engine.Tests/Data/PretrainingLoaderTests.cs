@@ -41,7 +41,7 @@ public class PretrainingLoaderTests
 
     private static int[] Indices(PretrainingLoader loader, long step)
     {
-        var (images, labels) = loader.Batch(step);
+        var (images, labels, _) = loader.Batch(step);
         using (images) using (labels)
         {
             var ids = labels.data<long>().Select(l => (int)l).ToArray();

@@ -98,6 +98,23 @@ public class ViewAugmentationTests
     }
 
     [Fact]
+    public void Crops_stay_inside_each_images_extent_of_a_padded_batch()
+    {
+        using var scope = NewDisposeScope();
+        // Two black images, 6×12 and 12×5, in 12×12 slots whose padding is white: no crop may show any white.
+        var images = ones(2, 3, 12, 12);
+        images[0, .., ..6, ..12] = zeros(3, 6, 12);
+        images[1, .., ..12, ..5] = zeros(3, 12, 5);
+        var augment = new ViewAugmentation(8, Mean3, Std3, new AugmentOptions { CropScale = [0.2, 1.0] });
+        for (int seed = 0; seed < 50; seed++)
+        {
+            var cropped = augment.CropAndFlip(images, new Random(seed), [new ImageExtent(6, 12), new ImageExtent(12, 5)]);
+            Assert.True(MaxAbs(cropped) < 1e-6, $"seed {seed}: a crop left its image");
+        }
+        Assert.Throws<ArgumentException>(() => augment.CropAndFlip(images, new Random(0), [new ImageExtent(6, 12)]));
+    }
+
+    [Fact]
     public void Flip_probability_1_mirrors_the_image()
     {
         using var scope = NewDisposeScope();

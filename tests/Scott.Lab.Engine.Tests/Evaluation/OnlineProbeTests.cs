@@ -33,7 +33,7 @@ public class OnlineProbeTests
     {
         using var dataset = new LabelledFakeDataset(train: 40, test: 24, classes: 4);
         var loader = new PretrainingLoader(dataset, batchSize: 64, seed: 0); // one batch = every image
-        var (images, labels) = loader.Batch(0);
+        var (images, labels, _) = loader.Batch(0);
         var ids = images.flatten(1)[.., 0].mul(255).round().to(ScalarType.Int64).data<long>().ToArray(); // low byte of the id
         var values = labels.data<long>().ToArray();
         for (int i = 0; i < ids.Length; i++)

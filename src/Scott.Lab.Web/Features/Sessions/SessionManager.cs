@@ -21,7 +21,7 @@ namespace Scott.Lab.Web.Features.Sessions;
 public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
 {
     private const int LogTailLines = 40;
-    private static readonly string[] Protocols = ["linear", "knn", "attentive", "all"];
+    private static readonly string[] Protocols = ["linear", "knn", "attentive", "all", "paper"];
 
     private readonly RunStore _store;
     private readonly PortalPlugins _plugins;

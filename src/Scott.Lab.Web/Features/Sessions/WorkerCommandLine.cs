@@ -31,11 +31,18 @@ public sealed class WorkerCommandLine(PortalPaths paths, PortalPlugins plugins, 
         return new WorkerInvocation(args, environment);
     }
 
-    /// <summary><c>eval --run DIR --protocol P [--labels-per-class N]</c>.</summary>
+    /// <summary>
+    /// The portal runs the paper protocol's bounded variant: K augmented views per image, extracted once, instead of
+    /// an encoder pass over the training split every epoch (100 of them), which a CPU worker cannot afford.
+    /// </summary>
+    public const int PaperProbeViews = 4;
+
+    /// <summary><c>eval --run DIR --protocol P [--labels-per-class N]</c> (paper: with <c>--probe-views</c> <see cref="PaperProbeViews"/>).</summary>
     public WorkerInvocation Evaluation(RunRecord run, string protocol, int? labelsPerClass)
     {
         var args = new List<string> { "eval", "--run", run.Directory, "--protocol", protocol };
         if (labelsPerClass is { } n) args.AddRange(["--labels-per-class", n.ToString(CultureInfo.InvariantCulture)]);
+        if (protocol == "paper") args.AddRange(["--probe-views", PaperProbeViews.ToString(CultureInfo.InvariantCulture)]);
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         Common(args, environment, null);
         Reporting(run, IngestScope.Evaluation, args, environment);
