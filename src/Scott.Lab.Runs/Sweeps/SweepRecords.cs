@@ -40,7 +40,7 @@ public sealed class SweepParameter
         if (Log) notes.Add("log");
         if (Integer) notes.Add("whole numbers");
         if (Steps is { } steps) notes.Add($"{steps} steps");
-        return $"{Min}..{Max}" + (notes.Count > 0 ? $" ({string.Join(", ", notes)})" : "");
+        return FormattableString.Invariant($"{Min}..{Max}") + (notes.Count > 0 ? $" ({string.Join(", ", notes)})" : "");
     }
 }
 
