@@ -153,7 +153,7 @@ public static class WorkerCommand
             stderr.WriteLine($"worker {Environment.ProcessId}: run {id} ({directory.Path}): {run.Spec.Tokenizer.Id} + {run.Spec.Objective.Id} on {run.Spec.Dataset.Id}, " +
                              $"{run.TotalSteps} steps on {run.Device.type.ToString().ToLowerInvariant()}" + (resume ? $", resuming from step {resumedFrom}" : ""));
 
-            var line = new ProgressLine(stderr, run.Spec.Trainer.LogEvery);
+            var line = new ProgressLine(stderr);
             var summary = new TrainingDriver(run, directory, recorder).Run(resume, null, line.Show, stop.Token);
             line.Finish();
             recorder.Finish(summary);
