@@ -118,6 +118,18 @@ public sealed class CompareComponentTests : PortalComponentTest
     }
 
     [Fact]
+    public void WhenNoRunHasACheckpointThePickerSaysWhy()
+    {
+        Services.AddSingleton<IMapImages>(_maps);
+        var a = CompareSeed.FinishedRun(Store, "a", 32, 0.7);
+        _maps.NoCheckpoint.Add(a.Id);
+        Services.GetRequiredService<NavigationManager>().NavigateTo($"/compare?runs={a.Id}");
+        var cut = Render<ComparePage>();
+        cut.WaitForAssertion(() => Assert.Contains("No images to pick from", cut.Find("[data-testid=compare-images-note]").TextContent));
+        Assert.Contains("has no checkpoint yet", cut.Find("[data-testid=compare-images-note]").TextContent);
+    }
+
+    [Fact]
     public void ThreeRunsGetAParallelCoordinatesPlotWithTheirKeysListed()
     {
         var runs = new[] { CompareSeed.FinishedRun(Store, "a", 32, 0.7), CompareSeed.FinishedRun(Store, "b", 64, 0.8, lr: 0.002), CompareSeed.FinishedRun(Store, "c", 96, 0.75) };

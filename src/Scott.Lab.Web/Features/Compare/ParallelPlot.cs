@@ -53,6 +53,10 @@ public static class ParallelPlot
             return new ParallelDimension(label, axis.Name, axis.Values.Select(_ => 0.0).ToArray(), [0], [Missing], [-1, 1], axis.IsMetric);
         double min = present.Min(), max = present.Max();
         if (max - min < 1e-12) { double pad = Math.Max(Math.Abs(min) * 0.1, 0.5); min -= pad; max += pad; }
+        // Round ends: parcoords prints the range at each end of the axis (0.1 to 0.17, not 0.098667 to 0.162667).
+        double step = NiceStep(min, max);
+        min = Math.Floor(min / step + 1e-9) * step;
+        max = Math.Ceiling(max / step - 1e-9) * step;
         if (!anyMissing)
             return new ParallelDimension(label, axis.Name, axis.Values.Select(v => v!.Value).ToArray(), null, null, [min, max], axis.IsMetric);
 
@@ -81,12 +85,18 @@ public static class ParallelPlot
     /// <summary>At most five round values (1, 2 or 5 times a power of ten) from <paramref name="min"/> to <paramref name="max"/>.</summary>
     public static double[] NiceTicks(double min, double max)
     {
-        double raw = (max - min) / 4;
-        double power = Math.Pow(10, Math.Floor(Math.Log10(raw)));
-        double step = new[] { 1.0, 2, 5, 10 }.Select(m => m * power).First(s => s >= raw);
+        double step = NiceStep(min, max);
         var ticks = new List<double>();
         for (double t = Math.Ceiling(min / step) * step; t <= max + step * 1e-9; t += step) ticks.Add(Math.Round(t / step) * step);
         return [.. ticks];
+    }
+
+    /// <summary>The tick spacing for about four intervals: 1, 2 or 5 times a power of ten.</summary>
+    private static double NiceStep(double min, double max)
+    {
+        double raw = Math.Max(max - min, 1e-12) / 4;
+        double power = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        return new[] { 1.0, 2, 5, 10 }.Select(m => m * power).First(s => s >= raw * (1 - 1e-9));
     }
 
     private static string Format(double value) => ComparisonSvg.Format(value);
