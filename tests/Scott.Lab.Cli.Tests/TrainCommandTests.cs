@@ -28,6 +28,19 @@ public class TrainCommandTests
         Assert.True(Directory.Exists(Path.Combine(runDir, "checkpoints", "step-00000060")));
         Assert.True(Directory.Exists(Path.Combine(runDir, "checkpoints", "step-00000030")));
         Assert.Contains("step 60/60", error); // the progress line
+
+        // One step numbering and one final loss: rows are numbered by steps done (as the log and the checkpoints),
+        // and the last row's loss is the summary's last loss, the last log line's loss and the "done:" line's.
+        var rows = metrics.Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal([10L, 20L, 30L, 40L, 50L, 60L], rows.Select(r => r["step"]!.GetValue<long>()));
+        double lastRow = rows[^1]["loss"]!.GetValue<double>();
+        Assert.Equal(lastRow, last);
+        Assert.Equal(rows[0]["loss"]!.GetValue<double>(), first);
+        var logLines = error.Split('\n').Where(l => l.StartsWith("step ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["step 10/60", "step 20/60", "step 30/60", "step 40/60", "step 50/60", "step 60/60"], logLines.Select(l => l.Split(" | ")[0]));
+        string F4(double v) => v.ToString("F4", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.StartsWith($"step 60/60 | loss {F4(lastRow)} |", logLines[^1]);
+        Assert.Contains($"-> {F4(lastRow)}", output);
     }
 
     /// <summary>trainer.checkpoint_minutes saves by wall clock (the 2-hour preset's curve points), besides the final checkpoint.</summary>

@@ -53,7 +53,7 @@ public sealed class WorkerCommandTests
         Assert.True(run.Libraries.ContainsKey("torchsharp"));
 
         var metrics = store.Metrics(run.Id);
-        Assert.Equal([1L, 3L, 5L], metrics.Select(m => m.Step));
+        Assert.Equal([2L, 4L, 6L], metrics.Select(m => m.Step)); // numbered by steps done, like checkpoints and "step N/M"
         Assert.All(metrics, m => Assert.True(m.Values.ContainsKey("loss") && m.Values.ContainsKey("lr")));
         Assert.Equal(3, File.ReadAllLines(Path.Combine(run.Directory, "metrics.jsonl")).Length); // the folder still has them too
         var checkpoints = store.Artifacts(run.Id).Where(a => a.Kind == "checkpoint").ToList();
@@ -61,6 +61,11 @@ public sealed class WorkerCommandTests
         Assert.All(checkpoints, a => Assert.True(Directory.Exists(a.Path) && a.Bytes > 0));
         Assert.True(File.Exists(Path.Combine(run.Directory, "config.yaml")));
         Assert.Contains("worker", error); // progress and the start line go to stderr (the portal's worker.log)
+
+        // The run page's header (LastLoss), its chart's last point (the last row) and the log's last line agree.
+        Assert.Equal(metrics[^1].Values["loss"], run.LastLoss);
+        string lastLine = error.Split('\n').Last(l => l.StartsWith("step ", StringComparison.Ordinal));
+        Assert.StartsWith($"step 6/6 | loss {metrics[^1].Values["loss"].ToString("F4", System.Globalization.CultureInfo.InvariantCulture)} |", lastLine);
     }
 
     [Fact]
@@ -83,7 +88,7 @@ public sealed class WorkerCommandTests
         var run = after.Get(queued.Id)!;
         Assert.Equal(RunStatus.Completed, run.Status);
         Assert.False(run.ResumeRequested);
-        Assert.Equal([1L, 3L, 5L], after.Metrics(run.Id).Select(m => m.Step));
+        Assert.Equal([2L, 4L, 6L], after.Metrics(run.Id).Select(m => m.Step));
         Assert.Contains(run.History, h => h.Message?.Contains("resumed from step 3") == true);
     }
 
@@ -130,7 +135,7 @@ public sealed class WorkerCommandTests
             Assert.Contains("mask_ratio", ConfigLoader.ToYaml(run.Spec!)); // resolved: plugin defaults filled in
             Assert.Equal(RunStatus.Cancelled, run.Status); // stopped early by --max-steps: resumable
             Assert.Equal(3, run.Step);
-            Assert.Equal([1L, 2L], store.Metrics(run.Id).Select(m => m.Step)); // log_every, and the last step
+            Assert.Equal([2L, 3L], store.Metrics(run.Id).Select(m => m.Step)); // log_every, and the last step
         }
 
         var second = CliRunner.Run("train", "--run-dir", runDir, "--data-dir", data, "--resume");
@@ -141,7 +146,7 @@ public sealed class WorkerCommandTests
             var run = Assert.Single(store.List());
             Assert.Equal(RunStatus.Completed, run.Status);
             Assert.Equal(6, run.Step);
-            Assert.Equal([1L, 2L, 3L, 5L], store.Metrics(run.Id).Select(m => m.Step)); // rows from step 3 on were re-logged once
+            Assert.Equal([2L, 3L, 4L, 6L], store.Metrics(run.Id).Select(m => m.Step)); // the checkpoint's row (3) kept, later rows re-logged once
         }
 
         // eval records its result for the run whose folder it evaluated.

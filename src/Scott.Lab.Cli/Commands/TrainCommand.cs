@@ -59,7 +59,7 @@ public static class TrainCommand
                 ? AttachToPortal(url, parsed.GetValue(token) ?? Environment.GetEnvironmentVariable(PortalClient.TokenVariable), record, stderr)
                 : AttachToStore(CliApp.Settings(parsed).DataDir, record, stderr);
             recorder.MarkRunning(run, resuming ? StoreRecorder.CheckpointStep(new Checkpoints(directory.Path).Latest()) : null);
-            var line = new ProgressLine(stderr, run.Spec.Trainer.LogEvery);
+            var line = new ProgressLine(stderr);
             TrainingSummary summary;
             try
             {

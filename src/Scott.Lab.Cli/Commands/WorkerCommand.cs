@@ -153,7 +153,7 @@ public static class WorkerCommand
             stderr.WriteLine($"worker {Environment.ProcessId}: run {id} ({directory.Path}): {run.Spec.Tokenizer.Id} + {run.Spec.Objective.Id} on {run.Spec.Dataset.Id}, " +
                              $"{run.TotalSteps} steps on {run.Device.type.ToString().ToLowerInvariant()}" + (resume ? $", resuming from step {resumedFrom}" : ""));
 
-            var line = new ProgressLine(stderr, run.Spec.Trainer.LogEvery);
+            var line = new ProgressLine(stderr);
             TrainingSummary summary;
             // The worker samples its own CPU, memory and GPU use for the run page (wherever it runs: a Slurm node too).
             using (new ResourceSampler("worker", run.Device.type == TorchSharp.DeviceType.CUDA, recorder.Record))

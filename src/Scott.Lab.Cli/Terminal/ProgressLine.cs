@@ -2,8 +2,11 @@ using Scott.Lab.Engine.Training;
 
 namespace Scott.Lab.Cli.Terminal;
 
-/// <summary>One live line on a terminal (rewritten in place, at most 4 times a second); one line per log interval otherwise.</summary>
-public sealed class ProgressLine(TextWriter output, int logEvery)
+/// <summary>
+/// One live line on a terminal (rewritten in place, at most 4 times a second); otherwise (a worker's log) one line per
+/// metrics row, so that "step N/M | loss L" is exactly the row of step N in metrics.jsonl and on the run page's chart.
+/// </summary>
+public sealed class ProgressLine(TextWriter output)
 {
     private readonly bool _interactive = ReferenceEquals(output, Console.Error) && !Console.IsErrorRedirected;
     private DateTime _lastShown = DateTime.MinValue;
@@ -12,7 +15,8 @@ public sealed class ProgressLine(TextWriter output, int logEvery)
     public void Show(TrainingProgress p)
     {
         bool last = p.Step == p.TotalSteps;
-        string text = $"step {p.Step}/{p.TotalSteps} | loss {p.Loss:F4} | lr {p.LearningRate:0.00e+00} | {p.ImagesPerSecond:F0} img/s | ETA {Format(p.Eta)}"
+        string loss = double.IsNaN(p.Loss) ? "-" : p.Loss.ToString("F4", System.Globalization.CultureInfo.InvariantCulture);
+        string text = $"step {p.Step}/{p.TotalSteps} | loss {loss} | lr {p.LearningRate:0.00e+00} | {p.ImagesPerSecond:F0} img/s | ETA {Format(p.Eta)}"
                       + (p.Warning is null ? "" : $" | WARNING {p.Warning}");
         if (_interactive)
         {
@@ -21,7 +25,7 @@ public sealed class ProgressLine(TextWriter output, int logEvery)
             output.Write("\r" + text.PadRight(_width));
             _width = text.Length;
         }
-        else if (p.Step % logEvery == 0 || last)
+        else if (p.Logged)
         {
             output.WriteLine(text);
         }

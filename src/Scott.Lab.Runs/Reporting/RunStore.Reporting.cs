@@ -81,7 +81,7 @@ public sealed partial class RunStore
             case RunEventKind.Metrics:
                 long step = e.Step!.Value;
                 _metrics.Upsert(new MetricRow { Id = MetricId(run.Id, step), RunId = run.Id, Step = step, Values = new Dictionary<string, double>(e.Values!) });
-                run.Step = step + 1; // rows carry the index of the step just done
+                run.Step = step; // rows are numbered by the steps done (1 after the first step), like checkpoints
                 if (e.Values!.TryGetValue("loss", out double loss) && double.IsFinite(loss)) run.LastLoss = loss;
                 break;
             case RunEventKind.Truncate:

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using Scott.Lab.Runs;
 using Scott.Lab.Runs.Comparison;
+using Scott.Lab.Web.Components.Charts;
 using Scott.Lab.Web.Features.Compare;
 using Scott.Lab.Web.Features.Maps;
 using Scott.Lab.Web.Tests.Components;
@@ -87,13 +88,66 @@ public sealed class CompareComponentTests : PortalComponentTest
     }
 
     [Fact]
+    public void ImagesArePickedFromThumbnailsNotTypedAndThePageNamesNoApiUrl()
+    {
+        Services.AddSingleton<IMapImages>(_maps);
+        var a = CompareSeed.FinishedRun(Store, "a", 32, 0.7);
+        var b = CompareSeed.FinishedRun(Store, "b", 64, 0.8);
+        _maps.NoCheckpoint.Add(a.Id); // the first run has no checkpoint yet: the picker takes the next run's images
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo($"/compare?runs={a.Id},{b.Id}");
+
+        var cut = Render<ComparePage>();
+
+        cut.WaitForAssertion(() => Assert.Equal(6, cut.FindAll("[data-testid^=compare-image-test-]").Count));
+        Assert.Equal($"/api/runs/{b.Id}/maps/original.png?image=test-0&size=64", cut.Find("[data-testid=compare-image-test-0]").GetAttribute("src"));
+        Assert.Empty(cut.FindAll("input[type=text][data-testid=compare-images]")); // no typed ids any more
+        Assert.DoesNotContain("/api/", cut.Find("[data-testid=compare-maps]").TextContent);
+
+        cut.Find("[data-testid=compare-image-test-3]").Click();
+        Assert.EndsWith("&images=test-3", navigation.Uri);
+        cut.Find("[data-testid=compare-image-test-5]").Click();
+        Assert.EndsWith("&images=test-3,test-5", navigation.Uri);
+        Assert.Equal("true", cut.Find("[data-testid=compare-image-test-3]").GetAttribute("data-chosen"));
+        Assert.Equal(2, cut.FindAll("[data-testid=maps-grid] tbody tr").Count);
+        cut.Find("[data-testid=compare-image-test-3]").Click(); // again: removed
+        Assert.EndsWith("&images=test-5", navigation.Uri);
+
+        cut.Find("[data-testid=compare-images-more]").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=compare-image-test-6]")));
+    }
+
+    [Fact]
+    public void WhenNoRunHasACheckpointThePickerSaysWhy()
+    {
+        Services.AddSingleton<IMapImages>(_maps);
+        var a = CompareSeed.FinishedRun(Store, "a", 32, 0.7);
+        _maps.NoCheckpoint.Add(a.Id);
+        Services.GetRequiredService<NavigationManager>().NavigateTo($"/compare?runs={a.Id}");
+        var cut = Render<ComparePage>();
+        cut.WaitForAssertion(() => Assert.Contains("No images to pick from", cut.Find("[data-testid=compare-images-note]").TextContent));
+        Assert.Contains("has no checkpoint yet", cut.Find("[data-testid=compare-images-note]").TextContent);
+    }
+
+    [Fact]
+    public void ThreeRunsGetAParallelCoordinatesPlotWithTheirKeysListed()
+    {
+        var runs = new[] { CompareSeed.FinishedRun(Store, "a", 32, 0.7), CompareSeed.FinishedRun(Store, "b", 64, 0.8, lr: 0.002), CompareSeed.FinishedRun(Store, "c", 96, 0.75) };
+        Services.GetRequiredService<NavigationManager>().NavigateTo($"/compare?runs={string.Join(',', runs.Select(r => r.Id))}");
+        var cut = Render<ComparePage>();
+        // run, model.width, optimizer.lr and the metric (loss): labels short, the full keys listed under the plot.
+        Assert.Equal("4", cut.Find("[data-testid=parallel-plot]").GetAttribute("data-axes"));
+        Assert.Contains("lr = optimizer.lr", cut.Find("[data-testid=parallel-keys]").TextContent);
+    }
+
+    [Fact]
     public void WithoutAMapRendererThePageSaysMapsAreUnavailable()
     {
         var a = CompareSeed.FinishedRun(Store, "a", 32, 0.7);
         Services.GetRequiredService<NavigationManager>().NavigateTo($"/compare?runs={a.Id}&images=test-1");
         var cut = Render<ComparePage>();
         Assert.Contains("Maps are unavailable", cut.Find("[data-testid=maps-unavailable]").TextContent);
-        Assert.NotNull(cut.Find("[data-testid=compare-chart-loss] svg polyline"));
+        Assert.NotEqual("0", cut.Find("[data-testid=plot-loss]").GetAttribute("data-points"));
     }
 
     [Fact]
@@ -104,14 +158,17 @@ public sealed class CompareComponentTests : PortalComponentTest
         var navigation = Services.GetRequiredService<NavigationManager>();
         navigation.NavigateTo($"/compare?runs={a.Id},{b.Id}");
         var cut = Render<ComparePage>();
-        Assert.Equal(2, cut.FindAll("[data-testid=compare-chart-loss] polyline").Count);
+        Assert.Equal(["a", "b"], cut.FindComponent<LineChart>().Instance.Series.Select(s => s.Name));
 
-        cut.Find("[data-testid='metric-lr']").Change(true);
+        cut.Find("input[data-testid='metric-lr']").Change(true);
         Assert.EndsWith($"/compare?runs={a.Id},{b.Id}&metrics=loss,lr", navigation.Uri);
-        cut.Find("[data-testid=compare-smoothing]").Change("0.6");
+        cut.Find("[data-testid=compare-smoothing] input").Change("0.6");
         Assert.EndsWith("&smooth=0.6", navigation.Uri);
-        cut.Find("[data-testid=compare-x]").Change("wall");
+        var xAxis = cut.FindComponent<MudBlazor.MudSelect<XAxis>>();
+        cut.InvokeAsync(() => xAxis.Instance.ValueChanged.InvokeAsync(XAxis.Wall));
         Assert.Contains("&x=wall", navigation.Uri);
+        cut.Find("input[data-testid=compare-log]").Change(true);
+        Assert.Contains("&log=1", navigation.Uri);
         cut.Find($"[data-testid=remove-run-{a.Id}]").Click();
         Assert.Contains($"runs={b.Id}", navigation.Uri);
     }

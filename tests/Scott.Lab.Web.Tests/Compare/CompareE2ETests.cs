@@ -38,13 +38,13 @@ public sealed class CompareE2ETests(BrowserPortalFixture fixture, ITestOutputHel
             await BrowserActions.CheckUntilAsync(page.GetByTestId($"select-{b.Id}"), page.GetByTestId("compare-selected"), "Compare (2)");
             await BrowserActions.ActUntilUrlAsync(page, () => page.GetByTestId("compare-selected").ClickAsync(new() { Timeout = 10_000 }),
                 new Regex($@"/compare\?runs={a.Id},{b.Id}$"));
-            await Expect(page.Locator("[data-testid=compare-chart-loss] polyline")).ToHaveCountAsync(2);
+            await PlotlyProbe.WaitForTracesAsync(page, "plot-loss", 2);
             await Expect(page.GetByTestId("diff-row-model.width")).ToBeVisibleAsync();
             await Expect(page.GetByTestId("eval-0-1")).ToHaveAttributeAsync("data-best", "true");
 
             // Smoothing and a second metric: both land in the URL.
             await BrowserActions.ActUntilUrlAsync(page,
-                () => page.GetByTestId("compare-smoothing").EvaluateAsync("el => { el.value = '0.6'; el.dispatchEvent(new Event('change', { bubbles: true })); }"),
+                () => page.Locator("[data-testid=compare-smoothing] input").EvaluateAsync("el => { el.value = '0.6'; el.dispatchEvent(new Event('change', { bubbles: true })); }"),
                 new Regex(@"smooth=0\.6"));
             await BrowserActions.ActUntilUrlAsync(page, async () =>
             {
@@ -52,7 +52,8 @@ public sealed class CompareE2ETests(BrowserPortalFixture fixture, ITestOutputHel
                 if (await box.IsCheckedAsync()) await box.UncheckAsync(); // checked but its change was lost: tick it again
                 await box.CheckAsync(new() { Timeout = 10_000 });
             }, new Regex(@"metrics=loss,lr"));
-            await Expect(page.Locator("[data-testid=compare-chart-lr] polyline")).ToHaveCountAsync(2);
+            // Smoothed: each run is its smoothed curve and its faint raw curve.
+            await PlotlyProbe.WaitForTracesAsync(page, "plot-lr", 4);
             string url = page.Url;
             Assert.Contains("smooth=0.6", url);
 
@@ -64,9 +65,10 @@ public sealed class CompareE2ETests(BrowserPortalFixture fixture, ITestOutputHel
                 await Expect(fresh.GetByTestId("compare-smoothing-value")).ToHaveTextAsync("0.60");
                 await Expect(fresh.GetByTestId("metric-lr")).ToBeCheckedAsync();
                 await Expect(fresh.GetByTestId("metric-loss")).ToBeCheckedAsync();
-                await Expect(fresh.Locator("[data-testid=compare-chart-lr] polyline")).ToHaveCountAsync(2);
-                Assert.Equal(await page.Locator("[data-testid=compare-chart-loss] svg").InnerHTMLAsync(),
-                             await fresh.Locator("[data-testid=compare-chart-loss] svg").InnerHTMLAsync());
+                await PlotlyProbe.WaitForTracesAsync(fresh, "plot-lr", 4);
+                await PlotlyProbe.WaitForTracesAsync(fresh, "plot-loss", 4);
+                const string drawn = "el => JSON.stringify(el.data.map(t => [t.name, t.x, t.y]))";
+                Assert.Equal(await PlotlyProbe.EvalAsync<string>(page, "plot-loss", drawn), await PlotlyProbe.EvalAsync<string>(fresh, "plot-loss", drawn));
             }
             finally { await fresh.Context.CloseAsync(); }
 
@@ -80,7 +82,7 @@ public sealed class CompareE2ETests(BrowserPortalFixture fixture, ITestOutputHel
             {
                 await PortalE2ETests.GotoInteractiveAsync(outsider, shareUrl);
                 await Expect(outsider.GetByTestId("share-title")).ToHaveTextAsync($"Width sweep {tag}");
-                await Expect(outsider.Locator("[data-testid=compare-chart-lr] polyline")).ToHaveCountAsync(2);
+                await PlotlyProbe.WaitForTracesAsync(outsider, "plot-lr", 4);
                 await Expect(outsider.GetByTestId("compare-smoothing-value")).ToHaveTextAsync("0.60");
                 await Expect(outsider.GetByTestId("share")).ToHaveCountAsync(0);
                 await Expect(outsider.GetByTestId($"remove-run-{a.Id}")).ToHaveCountAsync(0);
@@ -145,12 +147,12 @@ public sealed class CompareE2ETests(BrowserPortalFixture fixture, ITestOutputHel
             {
                 var clock = Stopwatch.StartNew();
                 await page.GotoAsync($"{portal.BaseUrl}/compare?runs={string.Join(',', ids)}");
-                await Expect(page.Locator("[data-testid=compare-chart-loss] polyline")).ToHaveCountAsync(5, new() { Timeout = 60_000 });
+                await PlotlyProbe.WaitForTracesAsync(page, "plot-loss", 5);
                 output.WriteLine($"compare page, 5 runs × 20,000 rows, {pass}: {clock.ElapsedMilliseconds} ms to the drawn charts");
             }
-            // Downsampled on the server: no polyline carries more than ComparisonLoader.MaxPoints points.
-            string points = (await page.Locator("[data-testid=compare-chart-loss] polyline").First.GetAttributeAsync("points"))!;
-            Assert.InRange(points.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length, 100, Runs.Comparison.ComparisonLoader.MaxPoints);
+            // Downsampled on the server: no trace the browser gets carries more than ComparisonLoader.MaxPoints points.
+            int[] points = await PlotlyProbe.EvalAsync<int[]>(page, "plot-loss", "el => el.data.map(t => t.x.length)");
+            Assert.All(points, n => Assert.InRange(n, 100, Runs.Comparison.ComparisonLoader.MaxPoints));
         }
         finally
         {

@@ -15,6 +15,7 @@ public static class CompareTestServices
 /// <summary>Finished runs written straight into a store (no training): record, metrics rows and evaluations.</summary>
 public static class CompareSeed
 {
+    /// <summary>Rows at steps 10, 20, ... (numbered by steps done, as a worker logs them).</summary>
     public static RunRecord FinishedRun(RunStore store, string name, int width, double linearTop1, int points = 30, double lr = 0.001)
     {
         var run = store.Create(new RunRecord
@@ -25,7 +26,7 @@ public static class CompareSeed
             Plugins = [new PluginRef { Kind = "tokenizer", Id = "scott", Version = "1.0.0", Sha256 = new string('b', 64) }],
             Spec = Scott.Lab.Engine.Config.ConfigLoader.ParseTree($"name: {name}\nmodel:\n  width: {width}\n  depth: 2\noptimizer:\n  lr: {lr}\ntrainer:\n  epochs: 3\n  batch_size: 64\n", "seed spec"),
         });
-        store.AppendMetricRows(run.Id, Enumerable.Range(0, points).Select(i => ((long)(i * 10 + 9), (IReadOnlyDictionary<string, double>)new Dictionary<string, double>
+        store.AppendMetricRows(run.Id, Enumerable.Range(0, points).Select(i => ((long)((i + 1) * 10), (IReadOnlyDictionary<string, double>)new Dictionary<string, double>
         {
             ["loss"] = 2.0 / (1 + i) + width / 1000.0,
             ["lr"] = lr * (1 - i / (double)points),

@@ -22,6 +22,16 @@ public sealed class FakeMapImages : IMapImages
         return Task.FromResult(new MapImage(Png(ColorOf(request.RunId, request.Kind, request.Image)), Size, Size, 2, 2));
     }
 
+    /// <summary>Six test images; seed 1 offers six others. A run named in <see cref="NoCheckpoint"/> has none.</summary>
+    public Task<MapCatalog> DescribeAsync(string runId, string? checkpoint, int count = 24, int seed = 0, CancellationToken cancellationToken = default)
+    {
+        if (NoCheckpoint.Contains(runId)) throw MapException.Missing($"run '{runId}' has no checkpoint yet");
+        var images = Enumerable.Range(seed * 6, 6).Select(i => new MapImageInfo($"test-{i}", i % 3, $"class {i % 3}")).ToList();
+        return Task.FromResult(new MapCatalog("step-00000010", ["step-00000010"], 2, 2, Size, 2, images));
+    }
+
+    public HashSet<string> NoCheckpoint { get; } = [];
+
     public static SKColor ColorOf(string runId, MapKind kind, string image)
     {
         int hash = StringComparer.Ordinal.GetHashCode($"{runId}|{kind}|{image}");

@@ -139,8 +139,8 @@ public sealed class ShareApiTests : IDisposable
         var lines = csv.TrimEnd('\n').Split('\n');
         Assert.Equal("table,run_id,run_name,series,step,x,value,smoothed", lines[0]);
         Assert.Equal(10, lines.Count(l => l.StartsWith("metric,")));
-        Assert.Contains($"metric,{a.Id},alpha,loss,9,0,2.032,2.032", lines);
-        Assert.Contains(lines, l => l.StartsWith($"metric,{b.Id},\"beta, with comma\",loss,19,0.5,1.064,"));
+        Assert.Contains($"metric,{a.Id},alpha,loss,10,0,2.032,2.032", lines);
+        Assert.Contains(lines, l => l.StartsWith($"metric,{b.Id},\"beta, with comma\",loss,20,0.5,1.064,"));
         Assert.Contains($"evaluation,{b.Id},\"beta, with comma\",\"linear, all labels: top-1\",,,0.8,", lines);
         Assert.Equal(12, lines.Count(l => l.StartsWith("evaluation,")));
 

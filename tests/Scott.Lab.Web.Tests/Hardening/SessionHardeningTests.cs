@@ -200,7 +200,7 @@ public sealed class SessionHardeningTests
         var run = after.Get(queued.Id)!;
         Assert.Equal(RunStatus.Completed, run.Status);
         Assert.Single(run.History, h => h.Message?.StartsWith("claimed by worker") == true);
-        Assert.Equal(["1", "3", "5"], File.ReadAllLines(Path.Combine(run.Directory, "metrics.jsonl"))
+        Assert.Equal(["2", "4", "6"], File.ReadAllLines(Path.Combine(run.Directory, "metrics.jsonl"))
             .Select(l => JsonNode.Parse(l)!["step"]!.ToString()));
     }
 

@@ -21,8 +21,8 @@ public sealed class IngestTests
 {
     private static readonly string[] Longer = ["trainer.steps=80", "trainer.batch_size=8", "trainer.log_every=2", "trainer.checkpoint_every=4"];
 
-    /// <summary>Rows at steps 1, 3, ..., 79: log_every=2 over 80 steps.</summary>
-    private static readonly long[] EveryRowOfLonger = Enumerable.Range(0, 40).Select(i => 2L * i + 1).ToArray();
+    /// <summary>Rows at steps 2, 4, ..., 80: log_every=2 over 80 steps.</summary>
+    private static readonly long[] EveryRowOfLonger = Enumerable.Range(1, 40).Select(i => 2L * i).ToArray(); // rows are numbered by steps done
 
     private static RunRecord StoredRun(PortalHost host, string name) =>
         host.Store.Create(new RunRecord { Name = name, Spec = Specs.Tiny(), Source = "cli", Status = RunStatus.Cancelled });
@@ -334,7 +334,7 @@ public sealed class IngestTests
         Assert.True(exit == 0, stderr.ToString());
         var run = Assert.Single(host.Store.List());
         Assert.Equal(("cli", runDir, RunStatus.Completed, 6L), (run.Source, run.Directory, run.Status, run.Step));
-        Assert.Equal([1L, 3L, 5L], host.Store.Metrics(run.Id).Select(m => m.Step));
+        Assert.Equal([2L, 4L, 6L], host.Store.Metrics(run.Id).Select(m => m.Step));
         Assert.Equal(3, run.Plugins.Count);
         Assert.False(File.Exists(Path.Combine(local, RunStore.FileName)), "train --portal opened the local store");
 

@@ -102,7 +102,7 @@ public sealed class SlurmExecutorTests : IDisposable
             Assert.Equal(System.Net.Dns.GetHostName().Split('.')[0], run.JobNode);
             Assert.Contains(run.History, h => h.Message?.Contains($"Slurm job {jobId} (attempt 0)") == true); // its worker claimed it
             var steps = host.Store.Metrics(run.Id).Select(m => m.Step).ToList();
-            Assert.Equal([1L, 3L, 5L], steps);
+            Assert.Equal([2L, 4L, 6L], steps); // numbered by steps done
             Assert.Contains(host.Store.Artifacts(run.Id), a => a.Kind == "checkpoint" && a.Step == 6);
 
             // The script is kept; the job loaded the plugin copies in the run folder, which are the files it records.

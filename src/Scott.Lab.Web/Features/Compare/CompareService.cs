@@ -28,6 +28,37 @@ public sealed class CompareService(RunStore store, SnapshotStore snapshots, ISer
     public static string LiveMapUrl(string runId, string kind, string image, IReadOnlyList<string> imageSet) =>
         $"/api/runs/{Uri.EscapeDataString(runId)}/maps/{kind}.png?image={Uri.EscapeDataString(image)}&set={string.Join(',', imageSet.Select(Uri.EscapeDataString))}";
 
+    /// <summary>A small picture of an image for the picker (the run's encoder preprocessing, 64 px).</summary>
+    public static string ThumbnailUrl(string runId, string image) =>
+        $"/api/runs/{Uri.EscapeDataString(runId)}/maps/original.png?image={Uri.EscapeDataString(image)}&size=64";
+
+    /// <summary>
+    /// The test images the comparison's picker offers, from the first of the runs whose encoder loads (a run may have
+    /// no checkpoint yet); null with the reason when none does.
+    /// </summary>
+    public async Task<(List<ImageChoice>? Choices, string? Note)> ImageChoicesAsync(IReadOnlyList<string> runIds, int seed, CancellationToken cancellationToken = default)
+    {
+        if (!MapsAvailable) return (null, MapsUnavailable);
+        using var scope = services.CreateScope();
+        var maps = scope.ServiceProvider.GetRequiredService<IMapImages>();
+        string? problem = null;
+        foreach (string runId in runIds)
+        {
+            try
+            {
+                var catalog = await maps.DescribeAsync(runId, null, 24, seed, cancellationToken);
+                return (catalog.Images.Select(i => new ImageChoice(i.Id, i.ClassName is null ? $"{i.Id} (label {i.Label})" : $"{i.Id}: {i.ClassName}",
+                    ThumbnailUrl(runId, i.Id))).ToList(), null);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A run without a checkpoint, or whose dataset moved: try the next one, and say why if none works.
+                problem ??= $"No images to pick from: {e.Message}";
+            }
+        }
+        return (null, problem ?? "No images to pick from: no run to compare.");
+    }
+
     public static string SnapshotMapUrl(string token, string runId, string kind, string image) =>
         $"/api/share/{token}/maps/{Uri.EscapeDataString(runId)}/{kind}/{Uri.EscapeDataString(image)}.png";
 

@@ -45,4 +45,7 @@ public sealed record MapImage(byte[] Png, int Width, int Height, int GridHeight,
 public interface IMapImages
 {
     Task<MapImage> RenderAsync(MapRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>The checkpoint's grid and heads, the run's checkpoints and <paramref name="count"/> test images drawn with <paramref name="seed"/> (what an image picker offers).</summary>
+    Task<MapCatalog> DescribeAsync(string runId, string? checkpoint, int count = 24, int seed = 0, CancellationToken cancellationToken = default);
 }
