@@ -162,7 +162,8 @@ public sealed class FakeRunLauncher(RunStore store) : IRunLauncher
 
     public bool Cancel(string runId) { Cancelled.Add(runId); return true; }
     public bool Resume(string runId) { Resumed.Add(runId); return true; }
-    public EvaluationRequest Evaluate(string runId, string protocol, int? labelsPerClass = null) { Evaluated.Add((runId, protocol, labelsPerClass)); return new EvaluationRequest(true); }
+    public EvaluationRequest Evaluate(string runId, string protocol, int? labelsPerClass = null, string? checkpoints = null) { Evaluated.Add((runId, protocol, labelsPerClass)); EvaluatedCheckpoints.Add(checkpoints); return new EvaluationRequest(true); }
+    public List<string?> EvaluatedCheckpoints { get; } = [];
     public List<string> EvaluationsCancelled { get; } = [];
     public EvaluationCancel CancelEvaluation(string runId) { EvaluationsCancelled.Add(runId); return new EvaluationCancel(true, "Stopping the evaluation; the run is untouched."); }
 }

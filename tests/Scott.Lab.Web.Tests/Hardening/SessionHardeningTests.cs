@@ -90,6 +90,9 @@ public sealed class SessionHardeningTests
             Assert.Contains("already has an evaluation waiting in the queue: one evaluation of a run runs at a time",
                 (await second.Content.ReadFromJsonAsync<JsonObject>())!["error"]!.GetValue<string>());
             Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync($"/api/runs/{done.Id}/evaluate?protocol=nope", null)).StatusCode);
+            var badCheckpoints = await client.PostAsync($"/api/runs/{done.Id}/evaluate?protocol=knn&checkpoints=every:0", null);
+            Assert.Equal(HttpStatusCode.BadRequest, badCheckpoints.StatusCode);
+            Assert.Contains("checkpoints: 'every:0' is not one of all | last | every:N", (await badCheckpoints.Content.ReadFromJsonAsync<JsonObject>())!["error"]!.GetValue<string>());
 
             // The slot frees: the evaluation starts (and fails quickly: its checkpoints folder is empty).
             Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync($"/api/runs/{training.Id}/cancel", null)).StatusCode);

@@ -101,15 +101,15 @@ public static class RunEndpoints
             return Results.Json(store.Get(id), Json, statusCode: StatusCodes.Status202Accepted);
         });
 
-        runs.MapPost("{id}/evaluate", (string id, string? protocol, int? labelsPerClass, HttpContext context, IRunLauncher launcher, RunStore store, AdminGate gate) =>
+        runs.MapPost("{id}/evaluate", (string id, string? protocol, int? labelsPerClass, string? checkpoints, HttpContext context, IRunLauncher launcher, RunStore store, AdminGate gate) =>
         {
             if (Refused(context, gate) is { } refusal) return refusal;
             if (store.Get(id) is null) return NotFound(id);
             string p = string.IsNullOrWhiteSpace(protocol) ? "all" : protocol;
-            var request = launcher.Evaluate(id, p, labelsPerClass);
+            var request = launcher.Evaluate(id, p, labelsPerClass, string.IsNullOrWhiteSpace(checkpoints) ? null : checkpoints.Trim());
             if (!request.Queued)
                 return Error(request.Conflict ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest, request.Problem ?? "the evaluation was refused.");
-            return Results.Json(new { runId = id, protocol = p, labelsPerClass, queued = true, ahead = request.Ahead, log = "eval.log in the run folder" }, Json,
+            return Results.Json(new { runId = id, protocol = p, labelsPerClass, checkpoints, queued = true, ahead = request.Ahead, log = "eval.log in the run folder" }, Json,
                 statusCode: StatusCodes.Status202Accepted);
         });
 

@@ -124,7 +124,8 @@ public interface IRunLauncher
     /// Queues `scott-lab eval --run DIR --protocol P` for a run: it waits for a device slot like a training session, and
     /// one evaluation per run runs at a time. Its results land in the store.
     /// </summary>
-    EvaluationRequest Evaluate(string runId, string protocol, int? labelsPerClass = null);
+    /// <param name="checkpoints">null: the latest checkpoint; all | last | every:N: those checkpoints, merged into the run's accuracy curve (eval/curve.json).</param>
+    EvaluationRequest Evaluate(string runId, string protocol, int? labelsPerClass = null, string? checkpoints = null);
     /// <summary>Stops the run's queued or running evaluation; the run itself is untouched.</summary>
     EvaluationCancel CancelEvaluation(string runId) => new(false, "this launcher cannot cancel evaluations.");
 }

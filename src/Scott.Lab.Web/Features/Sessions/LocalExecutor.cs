@@ -22,8 +22,8 @@ public sealed class LocalExecutor(WorkerCommandLine commandLine, PortalPaths pat
     }
 
     /// <summary>`scott-lab eval` for a run (evaluations run here, beside the portal, for every executor).</summary>
-    public Process StartEvaluation(RunRecord run, string protocol, int? labelsPerClass) =>
-        Start(commandLine.Evaluation(run, protocol, labelsPerClass), Path.Combine(run.Directory, "eval.log"), $"eval {protocol} of run {run.Id}");
+    public Process StartEvaluation(RunRecord run, string protocol, int? labelsPerClass, string? checkpoints = null) =>
+        Start(commandLine.Evaluation(run, protocol, labelsPerClass, checkpoints), Path.Combine(run.Directory, "eval.log"), $"eval {protocol} of run {run.Id}");
 
     public void Stop(ExecutorHandle handle)
     {

@@ -106,7 +106,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
     /// <summary>One entry of the queue: a run to train, or (with <see cref="Evaluation"/>) a run to evaluate.</summary>
     private sealed record QueueEntry(string RunId, EvaluationJob? Evaluation = null);
 
-    private sealed record EvaluationJob(string Protocol, int? LabelsPerClass);
+    private sealed record EvaluationJob(string Protocol, int? LabelsPerClass, string? Checkpoints);
 
     private sealed class Worker(string runId, string device, int pid, Process? process, bool external, WorkerIdentity? identity = null)
     {
@@ -258,8 +258,13 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
         return true;
     }
 
-    public EvaluationRequest Evaluate(string runId, string protocol, int? labelsPerClass = null)
+    public EvaluationRequest Evaluate(string runId, string protocol, int? labelsPerClass = null, string? checkpoints = null)
     {
+        if (checkpoints is not null)
+        {
+            try { Scott.Lab.Engine.Evaluation.CheckpointSelection.Parse(checkpoints); }
+            catch (Scott.Lab.Engine.Config.ConfigException e) { return EvaluationRequest.Refused("checkpoints: " + e.Message.Replace("--checkpoints: ", ""), conflict: false); }
+        }
         if (!Protocols.Contains(protocol))
             return EvaluationRequest.Refused($"protocol: '{protocol}' is not one of {string.Join(", ", Protocols)}.", conflict: false);
         if (labelsPerClass is <= 0)
@@ -277,7 +282,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
             // An eval this portal did not start: a portal restart, or `scott-lab eval` from a terminal.
             if (EvalProcessOf(run.Directory) is { } pid)
                 return EvaluationRequest.Refused($"run '{runId}' is being evaluated by process {pid} (not started by this portal): one evaluation of a run runs at a time. Wait for it to finish.", conflict: true);
-            _queue.Add(new QueueEntry(runId, new EvaluationJob(protocol, labelsPerClass)));
+            _queue.Add(new QueueEntry(runId, new EvaluationJob(protocol, labelsPerClass, checkpoints)));
             _store.SetEvaluationProgress(runId, new EvaluationProgress
             {
                 State = EvaluationState.Queued, Protocol = protocol, LabelsPerClass = labelsPerClass,
@@ -806,7 +811,7 @@ public sealed class SessionManager : IRunLauncher, IHostedService, IDisposable
 
     private void StartEvaluation(RunRecord run, EvaluationJob job, string device)
     {
-        var process = _local.StartEvaluation(run, job.Protocol, job.LabelsPerClass);
+        var process = _local.StartEvaluation(run, job.Protocol, job.LabelsPerClass, job.Checkpoints);
         var evaluation = new Worker(run.Id, device, process.Id, process, external: false);
         _evaluations[run.Id] = evaluation;
         var now = DateTime.UtcNow;

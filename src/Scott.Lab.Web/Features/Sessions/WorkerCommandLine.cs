@@ -37,10 +37,14 @@ public sealed class WorkerCommandLine(PortalPaths paths, PortalPlugins plugins, 
     /// </summary>
     public const int PaperProbeViews = 4;
 
-    /// <summary><c>eval --run DIR --protocol P [--labels-per-class N]</c> (paper: with <c>--probe-views</c> <see cref="PaperProbeViews"/>).</summary>
-    public WorkerInvocation Evaluation(RunRecord run, string protocol, int? labelsPerClass)
+    /// <summary>
+    /// <c>eval --run DIR --protocol P [--labels-per-class N] [--checkpoints C]</c> (paper: with <c>--probe-views</c>
+    /// <see cref="PaperProbeViews"/>).
+    /// </summary>
+    public WorkerInvocation Evaluation(RunRecord run, string protocol, int? labelsPerClass, string? checkpoints = null)
     {
         var args = new List<string> { "eval", "--run", run.Directory, "--protocol", protocol };
+        if (checkpoints is not null) args.AddRange(["--checkpoints", checkpoints]);
         if (labelsPerClass is { } n) args.AddRange(["--labels-per-class", n.ToString(CultureInfo.InvariantCulture)]);
         if (protocol == "paper") args.AddRange(["--probe-views", PaperProbeViews.ToString(CultureInfo.InvariantCulture)]);
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
