@@ -32,7 +32,7 @@ public sealed class PaperProtocol(IImageDataset dataset, EncoderModule encoder, 
         var splits = LabelSplits.For(dataset, null, request.Seed);
         var preprocess = new EvalPreprocessor(imageSize, dataset.Mean, dataset.Std, (int)Math.Round(imageSize * options.ResizeRatio));
         FeatureSet Features(IImageSource source, string name) =>
-            FeatureExtractor.Extract(encoder, source, dataset.Channels, preprocess, Math.Max(64, options.BatchSize), device, true, $"paper: features {name}", progress);
+            FeatureExtractor.Extract(encoder, source, dataset.Channels, preprocess, request.BatchSize, device, true, $"paper: features {name}", progress);
         using var validation = Features(splits.Validation, "validation");
         using var test = Features(splits.Test, "test");
         double sharedSeconds = wall.Elapsed.TotalSeconds;
@@ -42,7 +42,7 @@ public sealed class PaperProtocol(IImageDataset dataset, EncoderModule encoder, 
         {
             var started = Stopwatch.StartNew();
             var train = budget is { } perClass ? new SubsetSource(splits.Train, LabelSplits.PerClass(splits.Train, perClass, request.Seed)) : splits.Train;
-            var outcome = Train(train, validation, test, options, request.Seed);
+            var outcome = Train(train, validation, test, options, request.Seed, request.BatchSize);
             string subject = request.Subject == EvalSubject.RandomInit ? "random-init" : "checkpoint";
             results.Add(new EvalResult
             {
@@ -80,8 +80,11 @@ public sealed class PaperProtocol(IImageDataset dataset, EncoderModule encoder, 
     /// <summary>How the probes were trained, and the chosen one's scores.</summary>
     public sealed record Outcome(string Variant, CandidateResult Selected, ClassificationMetrics Validation, ClassificationMetrics Test, IReadOnlyList<CandidateResult> Candidates);
 
-    /// <summary>Trains the heads on augmented views of <paramref name="train"/> and selects on <paramref name="validation"/>.</summary>
-    public Outcome Train(IImageSource train, FeatureSet validation, FeatureSet test, PaperProbeOptions options, int seed)
+    /// <summary>
+    /// Trains the heads on augmented views of <paramref name="train"/> and selects on <paramref name="validation"/>.
+    /// <paramref name="extractionBatch"/>: images per encoder pass when the bounded variant extracts its views.
+    /// </summary>
+    public Outcome Train(IImageSource train, FeatureSet validation, FeatureSet test, PaperProbeOptions options, int seed, int extractionBatch = 256)
     {
         int n = train.Count;
         if (n == 0) throw new InvalidOperationException("The probe's training split is empty.");
@@ -93,7 +96,7 @@ public sealed class PaperProtocol(IImageDataset dataset, EncoderModule encoder, 
             new AugmentOptions { CropScale = options.CropScale, FlipP = options.FlipP });
         var augmented = new AugmentedViews(encoder, train, dataset.Channels, geometry, seed, device);
         using ITrainingTokens views = options.Views > 0
-            ? new BoundedViews(augmented, n, options.Views, Math.Max(64, options.BatchSize), $"paper: {options.Views} augmented views", progress)
+            ? new BoundedViews(augmented, n, options.Views, extractionBatch, $"paper: {options.Views} augmented views", progress)
             : augmented;
 
         torch.manual_seed(seed);
