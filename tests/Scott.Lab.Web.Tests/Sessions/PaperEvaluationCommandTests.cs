@@ -23,4 +23,17 @@ public sealed class PaperEvaluationCommandTests
 
         Assert.DoesNotContain("--probe-views", commandLine.Evaluation(run, "linear", null).Arguments);
     }
+
+    /// <summary>Evaluate with Checkpoints: all (the run page) asks eval for the accuracy curve; the latest checkpoint asks for nothing more.</summary>
+    [Fact]
+    public void SeveralCheckpointsAskEvalForTheAccuracyCurve()
+    {
+        using var host = new PortalHost(PortalHost.NewDataDir());
+        var commandLine = host.Services.GetRequiredService<WorkerCommandLine>();
+        var run = host.Store.Create(new RunRecord { Name = "curve", Status = RunStatus.Completed });
+
+        var curve = commandLine.Evaluation(run, "knn", null, "every:2").Arguments.ToList();
+        Assert.Equal("every:2", curve[curve.IndexOf("--checkpoints") + 1]);
+        Assert.DoesNotContain("--checkpoints", commandLine.Evaluation(run, "knn", null).Arguments);
+    }
 }
