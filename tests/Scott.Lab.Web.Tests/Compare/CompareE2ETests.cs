@@ -147,7 +147,8 @@ public sealed class CompareE2ETests(BrowserPortalFixture fixture, ITestOutputHel
             {
                 var clock = Stopwatch.StartNew();
                 await page.GotoAsync($"{portal.BaseUrl}/compare?runs={string.Join(',', ids)}");
-                await PlotlyProbe.WaitForTracesAsync(page, "plot-loss", 5);
+                // A cold pass reads 100,000 rows on a busy machine, and the browser loads plotly.js the first time.
+                await PlotlyProbe.WaitForTracesAsync(page, "plot-loss", 5, (int)BrowserTimeouts.Interactive.TotalMilliseconds);
                 output.WriteLine($"compare page, 5 runs × 20,000 rows, {pass}: {clock.ElapsedMilliseconds} ms to the drawn charts");
             }
             // Downsampled on the server: no trace the browser gets carries more than ComparisonLoader.MaxPoints points.

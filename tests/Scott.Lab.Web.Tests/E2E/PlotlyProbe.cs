@@ -12,9 +12,9 @@ public static class PlotlyProbe
     public static string Plot(string testId) => $"[data-testid='{testId}'] .js-plotly-plot";
 
     /// <summary>Waits until the chart draws <paramref name="traces"/> traces (plotly.js loaded, the plot made).</summary>
-    public static Task WaitForTracesAsync(IPage page, string testId, int traces) =>
+    public static Task WaitForTracesAsync(IPage page, string testId, int traces, int timeoutMs = BrowserTimeouts.ExpectMs) =>
         page.WaitForFunctionAsync("([sel, n]) => { const el = document.querySelector(sel); return !!el && Array.isArray(el.data) && el.data.length === n; }",
-            new object[] { Plot(testId), traces }, new() { Timeout = BrowserTimeouts.ExpectMs });
+            new object[] { Plot(testId), traces }, new() { Timeout = timeoutMs });
 
     public static Task<T> EvalAsync<T>(IPage page, string testId, string function) =>
         page.EvaluateAsync<T>($"sel => {{ const el = document.querySelector(sel); return ({function})(el); }}", Plot(testId));
