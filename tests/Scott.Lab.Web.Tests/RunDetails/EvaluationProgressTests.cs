@@ -90,15 +90,20 @@ public sealed class EvaluationProgressTests
             Assert.Equal("knn", Assert.Single(host.Store.Evaluations(id)).Protocol); // the earlier result is kept, no linear one
             Assert.Contains(host.Store.ResourceSamples(id), s => s.Role == "eval" && s.CpuPercent >= 0 && s.RssBytes > 0);
 
-            // The exported encoder: `scott-lab export` of the latest checkpoint, zipped with its sidecar.
+            // The exported encoder: `scott-lab export` of the latest checkpoint, zipped with its sidecar. The tiny
+            // preset's 1-stage tokenizer is not the reference's, so the default (auto) falls back to this project's names.
             var export = await client.GetAsync($"/api/runs/{id}/export.zip");
             Assert.True(export.StatusCode == HttpStatusCode.OK, await export.Content.ReadAsStringAsync());
             using (var zip = new System.IO.Compression.ZipArchive(new MemoryStream(await export.Content.ReadAsByteArrayAsync())))
             {
-                Assert.Equal(["step-00000006-encoder.safetensors", "step-00000006-encoder.safetensors.json"], zip.Entries.Select(e => e.FullName).Order());
-                using var sidecar = new StreamReader(zip.GetEntry("step-00000006-encoder.safetensors.json")!.Open());
-                Assert.Equal("scott-lab-export/1", JsonNode.Parse(sidecar.ReadToEnd())!["format"]!.GetValue<string>());
+                Assert.Equal(["step-00000006-encoder-own-names.safetensors", "step-00000006-encoder-own-names.safetensors.json"], zip.Entries.Select(e => e.FullName).Order());
+                using var sidecar = new StreamReader(zip.GetEntry("step-00000006-encoder-own-names.safetensors.json")!.Open());
+                var json = JsonNode.Parse(sidecar.ReadToEnd())!;
+                Assert.Equal(("scott-lab-export/1", "scott-lab"), (json["format"]!.GetValue<string>(), json["key_names"]!.GetValue<string>()));
             }
+            var reference = await client.GetAsync($"/api/runs/{id}/export.zip?names=reference");
+            Assert.Equal(HttpStatusCode.BadRequest, reference.StatusCode);
+            Assert.Contains("--names own", await reference.Content.ReadAsStringAsync());
             var badPart = await client.GetAsync($"/api/runs/{id}/export.zip?part=head");
             Assert.Equal(HttpStatusCode.BadRequest, badPart.StatusCode);
 

@@ -22,8 +22,21 @@ public sealed class WeightsExport(RunStore store, WorkerCommandLine commandLine,
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>The zip (weights + FILE.json) and its download name; every refusal is an <see cref="InteropRequestException"/>.</summary>
-    public async Task<(string Zip, string DownloadName)> ExportAsync(string runId, string? checkpoint, string part, string format, CancellationToken cancel)
+    /// <remarks>
+    /// <paramref name="names"/>: reference (the paper's PyTorch state-dict keys), own (this project's), or auto (null:
+    /// reference when the reference can express the model, else own; the sidecar's key_names says which).
+    /// </remarks>
+    public async Task<(string Zip, string DownloadName)> ExportAsync(string runId, string? checkpoint, string part, string format, CancellationToken cancel, string? names = null)
     {
+        if (names is not (null or "auto" or "reference" or "own")) throw new InteropRequestException($"names: '{names}' is not one of reference, own, auto.");
+        if (names is null or "auto")
+        {
+            try { return await ExportAsync(runId, checkpoint, part, format, cancel, "reference"); }
+            catch (InteropRequestException e) when (e.Message.Contains("--names own", StringComparison.Ordinal))
+            {
+                return await ExportAsync(runId, checkpoint, part, format, cancel, "own");
+            }
+        }
         var run = store.Get(runId) ?? throw new InteropRequestException($"No run '{runId}'. GET /api/runs lists the runs.", notFound: true);
         if (!Parts.Contains(part)) throw new InteropRequestException($"part: '{part}' is not one of {string.Join(", ", Parts)}.");
         if (!Formats.Contains(format)) throw new InteropRequestException($"format: '{format}' is not one of {string.Join(", ", Formats)}.");
@@ -31,7 +44,7 @@ public sealed class WeightsExport(RunStore store, WorkerCommandLine commandLine,
         try { folder = MapModel.ResolveCheckpoint(run.Directory, checkpoint); }
         catch (MapException e) { throw new InteropRequestException(e.Message, e.NotFound); }
         string name = Path.GetFileName(folder);
-        string stem = $"{name}-{part}";
+        string stem = $"{name}-{part}" + (names == "own" ? "-own-names" : "");
         string exports = Path.Combine(run.Directory, "exports");
         string weights = Path.Combine(exports, stem + (format == "pytorch" ? ".pt" : ".safetensors"));
         string zip = Path.Combine(exports, $"{stem}-{format}.zip");
@@ -43,7 +56,7 @@ public sealed class WeightsExport(RunStore store, WorkerCommandLine commandLine,
         {
             if (File.Exists(zip)) return (zip, download);
             Directory.CreateDirectory(exports);
-            var (code, output) = await RunCliAsync(commandLine.Export(run, folder, part, format, weights), cancel);
+            var (code, output) = await RunCliAsync(commandLine.Export(run, folder, part, format, names, weights), cancel);
             if (code != 0 || !File.Exists(weights))
                 throw new InteropRequestException($"scott-lab export failed (exit code {code}): {LastLines(output, 6)}");
             string temp = zip + ".tmp";

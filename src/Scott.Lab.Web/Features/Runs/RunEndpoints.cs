@@ -182,11 +182,11 @@ public static class RunEndpoints
                 $"{run.Name}-metrics.csv".Replace(' ', '_'));
         });
 
-        runs.MapGet("{id}/export.zip", async (string id, string? checkpoint, string? part, string? format, Interop.WeightsExport export, CancellationToken cancel) =>
+        runs.MapGet("{id}/export.zip", async (string id, string? checkpoint, string? part, string? format, string? names, Interop.WeightsExport export, CancellationToken cancel) =>
         {
             try
             {
-                var (zip, name) = await export.ExportAsync(id, checkpoint, part ?? "encoder", format ?? "safetensors", cancel);
+                var (zip, name) = await export.ExportAsync(id, checkpoint, part ?? "encoder", format ?? "safetensors", cancel, names);
                 return SharedFile(zip, "application/zip", name);
             }
             catch (Interop.InteropRequestException e)

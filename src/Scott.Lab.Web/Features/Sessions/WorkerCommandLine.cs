@@ -53,10 +53,10 @@ public sealed class WorkerCommandLine(PortalPaths paths, PortalPlugins plugins, 
         return new WorkerInvocation(args, environment);
     }
 
-    /// <summary><c>export --run DIR --checkpoint C --part P --format F --out FILE</c>: a run's weights for PyTorch (the portal's download).</summary>
-    public WorkerInvocation Export(RunRecord run, string checkpoint, string part, string format, string outFile)
+    /// <summary><c>export --run DIR --checkpoint C --part P --format F --names N --out FILE</c>: a run's weights for PyTorch (the portal's download).</summary>
+    public WorkerInvocation Export(RunRecord run, string checkpoint, string part, string format, string names, string outFile)
     {
-        var args = new List<string> { "export", "--run", run.Directory, "--checkpoint", checkpoint, "--part", part, "--format", format, "--out", outFile };
+        var args = new List<string> { "export", "--run", run.Directory, "--checkpoint", checkpoint, "--part", part, "--format", format, "--names", names, "--out", outFile };
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         Common(args, environment, null);
         return new WorkerInvocation(args, environment);
