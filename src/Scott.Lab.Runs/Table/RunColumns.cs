@@ -69,7 +69,8 @@ public static class RunColumns
 
     private sealed record Field(string Key, string Title, string Description, Func<RunRow, IEnumerable<Cell>> Values);
 
-    // The run's own fields. A group by sweep reads `sweep` once runs record the sweep they belong to: add it here.
+    // The run's own fields. Group by sweep: once runs record the sweep they belong to, add
+    // new("sweep", "Sweep", "the sweep the run belongs to", r => Text(r.Run.SweepId)) here; the page then offers it.
     private static readonly Field[] Fields =
     [
         new("name", "Name", "the run's name", r => [new Cell(r.Run.Name, null)]),
