@@ -71,12 +71,18 @@ public sealed class RunMetricSummaries(RunStore store)
     /// <summary>The summaries of <paramref name="runs"/>, by run id, each brought up to date first.</summary>
     public Dictionary<string, RunMetricSummary> For(IReadOnlyCollection<RunRecord> runs)
     {
-        var wanted = runs.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
-        var stored = _summaries.FindAll().Where(s => wanted.Contains(s.Id)).ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var stored = Stored(runs.Select(r => r.Id).ToList());
         var result = new Dictionary<string, RunMetricSummary>(StringComparer.Ordinal);
         foreach (var run in runs)
             result[run.Id] = Current(run, stored.GetValueOrDefault(run.Id));
         return result;
+    }
+
+    /// <summary>The summaries stored for these runs, as they are (nothing read from the rows): their series names for the filter.</summary>
+    public Dictionary<string, RunMetricSummary> Stored(IReadOnlyCollection<string> runIds)
+    {
+        var wanted = runIds.ToHashSet(StringComparer.Ordinal);
+        return _summaries.FindAll().Where(s => wanted.Contains(s.Id)).ToDictionary(s => s.Id, StringComparer.Ordinal);
     }
 
     /// <summary>The run's summary, brought up to date.</summary>

@@ -27,18 +27,33 @@ public sealed class RunsTable
         var evaluations = store.EvaluationsOf(runs.Select(r => r.Id).ToList());
         var now = DateTime.UtcNow;
         var rows = runs.Select(r => new RunRow(r, summaries.GetValueOrDefault(r.Id), evaluations.GetValueOrDefault(r.Id) ?? [], now)).ToList();
-        return Build(rows, view);
+        // A search, status or tag can leave out every run that has a column the filter names: that column is still
+        // one of the store's, not a typo. Their keys come from the records and the stored summaries (no rows read).
+        IEnumerable<string> storeColumns = [];
+        if (!string.IsNullOrWhiteSpace(view.Filter) && (view.Search is not null || view.Status is not null || view.Tag is not null))
+        {
+            var all = store.List(new RunQuery(Limit: limit));
+            var allEvaluations = store.EvaluationsOf(all.Select(r => r.Id).ToList());
+            var stored = new RunMetricSummaries(store).Stored(all.Select(r => r.Id).ToList());
+            storeColumns = RunColumns.Available(all.Select(r => new RunRow(r, stored.GetValueOrDefault(r.Id), allEvaluations.GetValueOrDefault(r.Id) ?? [], now)))
+                .Select(c => c.Key).ToList();
+        }
+        return Build(rows, view, storeColumns);
     }
 
-    /// <summary>Filters, sorts and groups rows for a view (pure: what <see cref="Load"/> does once it has read the store).</summary>
-    public static RunsTable Build(IReadOnlyList<RunRow> rows, RunsView view)
+    /// <summary>
+    /// Filters, sorts and groups rows for a view (pure: what <see cref="Load"/> does once it has read the store). The
+    /// filter may name the rows' columns and <paramref name="moreColumns"/> (those of runs the view leaves out).
+    /// </summary>
+    public static RunsTable Build(IReadOnlyList<RunRow> rows, RunsView view, IEnumerable<string>? moreColumns = null)
     {
         var available = RunColumns.Available(rows);
         string? error = null;
         IEnumerable<RunRow> kept = rows;
         try
         {
-            if (RunFilter.Parse(view.Filter, available.Select(c => c.Key).ToHashSet(StringComparer.Ordinal)) is { } filter)
+            var known = available.Select(c => c.Key).Concat(moreColumns ?? []).ToHashSet(StringComparer.Ordinal);
+            if (RunFilter.Parse(view.Filter, known) is { } filter)
                 kept = rows.Where(filter.Matches);
         }
         catch (RunFilterException e)

@@ -99,5 +99,12 @@ public sealed class RunMetricSummariesTests : IDisposable
         Assert.Null(table.FilterError);
         Assert.Equal("done", Assert.Single(table.Rows).Run.Name);
         Assert.Equal(2, table.AllRows.Count);
+
+        // The search leaves out the only run with these columns: they are still columns (no rows), a typo is not.
+        var searched = RunsTable.Load(store, new RunsView { Search = "other", Filter = "eval.knn.top1 > 0.4 or metric.loss.best < 1 or model.width = 64" });
+        Assert.Null(searched.FilterError);
+        Assert.Empty(searched.Rows);
+        Assert.Single(searched.AllRows);
+        Assert.Contains("unknown column 'eval.knn.top2'", RunsTable.Load(store, new RunsView { Search = "other", Filter = "eval.knn.top2 > 0.4" }).FilterError);
     }
 }
