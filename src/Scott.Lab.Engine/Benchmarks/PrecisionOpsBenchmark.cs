@@ -76,6 +76,15 @@ public static class PrecisionOpsBenchmark
         results.Add(Time("scaled dot-product attention", $"{b}x{heads}x{t}x{d / heads}", repeats, device,
             () => randn(new[] { 3, b, heads, t, d / heads }, device: device, requires_grad: true),
             (x, bf16) => { var y = bf16 ? x.to(ScalarType.BFloat16) : x; return F.scaled_dot_product_attention(y[0], y[1], y[2]); }));
+        double scale = 1 / Math.Sqrt(d / heads);
+        results.Add(Time("attention, explicit (bf16: both matmuls; softmax fp32)", $"{b}x{heads}x{t}x{d / heads}", repeats, device,
+            () => randn(new[] { 3, b, heads, t, d / heads }, device: device, requires_grad: true),
+            (x, bf16) =>
+            {
+                var y = bf16 ? x.to(ScalarType.BFloat16) : x;
+                var weights = (y[0].matmul(y[1].transpose(-2, -1)).to(ScalarType.Float32) * scale).softmax(-1);
+                return weights.to(y.dtype).matmul(y[2]).to(ScalarType.Float32);
+            }));
         results.Add(Time("silu(a)*b (swiglu gate)", $"{b}x{t}x{hidden}", repeats, device,
             () => randn(new[] { 2, b, t, hidden }, device: device, requires_grad: true),
             (x, bf16) => { var y = bf16 ? x.to(ScalarType.BFloat16) : x; return F.silu(y[0]) * y[1]; }));
