@@ -22,6 +22,6 @@ internal static class KeepMask
     {
         if (gridMask is null) return x;
         var scaled = nn.functional.interpolate(gridMask, size: new[] { x.shape[2], x.shape[3] }, mode: InterpolationMode.Nearest);
-        return x * scaled;
+        return x * scaled.to_type(x.dtype); // 0 and 1 are exact in any float dtype (bf16 in mixed precision)
     }
 }

@@ -212,3 +212,56 @@ public class MimJepaObjectiveTests
         Assert.Equal(0, MaxAbs(head["2.bias"]));
     }
 }
+
+public class MimJepaPredictorDropoutTests
+{
+    private const int ImageSize = 16, Channels = 3, Width = 32;
+
+    private static ModelFactory Factory(double modelDropout) =>
+        new(() => new TinyPatchTokenizer(ImageSize, Channels, 4, Width, applyMask: true, bias: true),
+            new ModelOptions { ImageSize = ImageSize, Width = Width, Depth = 1, Heads = 2, Dropout = modelDropout, AttnDropout = 0, DropPath = 0 });
+
+    private static TransformerModule Predictor(MimJepaObjective objective) =>
+        (TransformerModule)objective.named_children().Single(c => c.name == "predictor").module;
+
+    private static MimJepaObjective Create(double? predictorDropout, double modelDropout = 0)
+    {
+        manual_seed(7);
+        var options = new MimJepaOptions { PredictorDepth = 1, PredictorDropout = predictorDropout };
+        return new MimJepaObjective(options, new ObjectiveContext(Factory(modelDropout), 10, NumClasses: 0, Seed: 7));
+    }
+
+    [Fact]
+    public void The_predictor_drops_out_after_re_adding_positions_only_while_training()
+    {
+        using var objective = Create(predictorDropout: 0.5);
+        var predictor = Predictor(objective);
+        var tokens = randn(2, 16, Width);
+        predictor.train();
+        var first = predictor.forward(tokens);
+        var second = predictor.forward(tokens);
+        Assert.False(first.allclose(second), "training: dropout must change the output from one pass to the next");
+        predictor.eval();
+        var evaluated = predictor.forward(tokens);
+        Assert.True(TensorAssert.Same(evaluated, predictor.forward(tokens)));
+
+        // In eval mode it is exactly the predictor without dropout (same weights): dropout is the only difference.
+        using var plain = Create(predictorDropout: 0);
+        var plainPredictor = Predictor(plain);
+        plainPredictor.load_state_dict(predictor.state_dict());
+        plainPredictor.train(); // no dropout anywhere in it (model.dropout 0), so training mode is deterministic
+        Assert.True(evaluated.allclose(plainPredictor.forward(tokens), rtol: 1e-6, atol: 1e-6));
+    }
+
+    [Fact]
+    public void By_default_the_predictor_uses_the_models_dropout_as_the_reference_does()
+    {
+        Assert.Null(new MimJepaOptions().PredictorDropout);
+        Assert.Equal(0.3, ((TransformerStack)Factory(0.3).CreateTransformer(1, positionDropout: null)).PositionDropout);
+        Assert.Equal(0.1, ((TransformerStack)Factory(0.3).CreateTransformer(1, positionDropout: 0.1)).PositionDropout);
+        // The MAE decoder's stack (positions, no dropout) is unchanged.
+        Assert.Equal(0.0, ((TransformerStack)Factory(0.3).CreateTransformer(1, addPositionEmbedding: true)).PositionDropout);
+        using var objective = Create(predictorDropout: null, modelDropout: 0.25);
+        Assert.Equal(0.25, ((TransformerStack)Predictor(objective)).PositionDropout);
+    }
+}

@@ -11,7 +11,7 @@ namespace Scott.Lab.Objectives.Tests;
 /// </summary>
 public class ObjectiveRunTests
 {
-    private static readonly Lazy<PluginCatalog> Catalog = new(() =>
+    internal static readonly Lazy<PluginCatalog> Catalog = new(() =>
     {
         // The built-in plugin assemblies this test project references, loaded through the real plugin loader.
         var catalog = PluginCatalog.Load([]);
@@ -20,7 +20,7 @@ public class ObjectiveRunTests
         return catalog;
     });
 
-    private static string TinyPreset
+    internal static string TinyPreset
     {
         get
         {

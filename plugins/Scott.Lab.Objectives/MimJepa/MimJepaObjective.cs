@@ -28,7 +28,8 @@ public sealed class MimJepaObjective : MaskedObjective
         target_encoder = models.CreateEncoder();
         ModuleEma.CopyWeights(target_encoder, context_encoder);
         ModuleEma.Freeze(target_encoder);
-        predictor = models.CreateTransformer(options.PredictorDepth, addPositionEmbedding: true);
+        // Re-adds the positions, then the reference's dropout (options.PredictorDropout; null: model.dropout).
+        predictor = models.CreateTransformer(options.PredictorDepth, options.PredictorDropout);
         // Head: SiLU → LayerNorm(D, affine) → Linear(D, D).
         var head = nn.Linear(models.EmbedDim, models.EmbedDim);
         using (no_grad())
@@ -72,7 +73,7 @@ public sealed class MimJepaObjective : MaskedObjective
         }
 
         var keep = KeepMask(step, batchSize, contextView.device);
-        var predicted = predictor_head.forward(predictor.forward(context_encoder.forward(contextView, keep)));
+        var predicted = Precision.Sequential(predictor_head, predictor.forward(context_encoder.forward(contextView, keep)));
         var loss = MaskedSmoothL1(predicted, targets, keep, _options.Beta);
         var metrics = MaskMetrics(keep);
         metrics["target/std"] = targets.std(0).mean();

@@ -23,4 +23,8 @@ public sealed class MimJepaOptions
 
     [Range(1, 16), Display(Name = "Predictor depth"), Description("Transformer blocks in the predictor.")]
     public int PredictorDepth { get; set; } = 3;
+
+    [Range(0.0, 0.9), Display(Name = "Predictor dropout"),
+     Description("Dropout after the predictor re-adds the position embedding, as in the reference; empty: the model's dropout (model.dropout), which is what the reference uses.")]
+    public double? PredictorDropout { get; set; }
 }

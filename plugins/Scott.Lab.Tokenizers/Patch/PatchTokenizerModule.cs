@@ -36,7 +36,7 @@ public sealed class PatchTokenizerModule : TokenizerModule
     {
         using var scope = NewDisposeScope();
         var gridMask = KeepMask.ToGrid(keepMask, images, _gridSide, _gridSide);
-        var tokens = proj.forward(KeepMask.Apply(images, gridMask)).flatten(2).transpose(1, 2);
+        var tokens = Precision.Conv2d(proj, KeepMask.Apply(images, gridMask)).flatten(2).transpose(1, 2);
         // Patches do not overlap, so zeroing the input already isolates visible tokens; zeroing the output
         // makes masked tokens exactly 0 instead of the bias.
         if (gridMask is not null) tokens = tokens * gridMask.flatten(1).unsqueeze(-1);

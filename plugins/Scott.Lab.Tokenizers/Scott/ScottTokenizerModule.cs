@@ -56,7 +56,7 @@ public sealed class ScottTokenizerModule : TokenizerModule
         // Masked pixels become 0 before the first conv reads them, so no output can depend on them.
         var x = KeepMask.Apply(images, gridMask);
         foreach (var stage in stages) x = stage.forward(x, gridMask);
-        var tokens = x.flatten(2).transpose(1, 2).contiguous();
+        var tokens = Precision.ToFp32(x.flatten(2).transpose(1, 2)).contiguous(); // the transformer's residual stream is fp32
         return tokens.MoveToOuterDisposeScope();
     }
 }

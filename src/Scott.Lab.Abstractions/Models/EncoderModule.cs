@@ -45,6 +45,16 @@ public interface IModelFactory
     /// <summary>A new encoder (fresh weights) with the run's tokenizer and ViT settings.</summary>
     EncoderModule CreateEncoder();
 
-    /// <summary>A transformer of <paramref name="depth"/> blocks, optionally re-adding the fixed position embedding first.</summary>
+    /// <summary>A transformer of <paramref name="depth"/> blocks, optionally re-adding the fixed position embedding first (no dropout after it: the MAE decoder).</summary>
     TransformerModule CreateTransformer(int depth, bool addPositionEmbedding);
+
+    /// <summary>
+    /// A transformer of <paramref name="depth"/> blocks that re-adds the fixed position embedding and then applies
+    /// dropout with rate <paramref name="positionDropout"/> while training (the MIM-JEPA predictor); null: the run's
+    /// <c>model.dropout</c>, as the encoder does after its own position embedding.
+    /// </summary>
+    TransformerModule CreateTransformer(int depth, double? positionDropout) =>
+        positionDropout is null or 0
+            ? CreateTransformer(depth, addPositionEmbedding: true)
+            : throw new NotSupportedException($"{GetType().Name} cannot apply dropout after the position embedding.");
 }

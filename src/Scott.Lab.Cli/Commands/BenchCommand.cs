@@ -1,3 +1,4 @@
+using Scott.Lab.Abstractions.Models;
 using Scott.Lab.Cli.Benchmarks;
 using System.CommandLine;
 using System.Text.Json;
@@ -8,13 +9,16 @@ using Scott.Lab.Engine.Training;
 namespace Scott.Lab.Cli.Commands;
 
 /// <summary>
-/// <c>scott-lab bench train [--config ...]</c>: one JSON line with matmul_gflops, train_gflops, mfu, images_per_second, peak_rss_mb.
+/// <c>scott-lab bench train [--config ...] [--precision fp32,bf16]</c>: one JSON line with, per precision, matmul_gflops (same dtype),
+/// train_gflops, mfu, images_per_second; and bf16_speedup, flops_per_image, peak_rss_mb.
+/// <c>scott-lab bench ops</c>: one JSON line per op kind with its fp32 and bf16 forward + backward times.
 /// <c>scott-lab bench data --dataset ID --root DIR --image-size 224</c>: one JSON line with the input pipeline's
 /// images_per_second, per_core, and its ratio to what the training step consumes at the same settings.
 /// </summary>
 public static class BenchCommand
 {
-    private static readonly JsonSerializerOptions Snake = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    // Relaxed escaping: shapes such as "12544x192 -> 576" stay readable on a terminal.
+    private static readonly JsonSerializerOptions Snake = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static Command CreateData(TextWriter stdout, TextWriter stderr)
     {
@@ -62,20 +66,62 @@ public static class BenchCommand
     {
         var config = new Option<string>("--config") { Description = "Run config to benchmark.", DefaultValueFactory = _ => "configs/ssl/fashion-mnist-cpu.yaml" };
         var set = new Option<string[]>("--set") { Description = "Override a config key (repeatable)." };
-        var steps = new Option<int>("--steps") { Description = "Timed steps.", DefaultValueFactory = _ => 20 };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps.", DefaultValueFactory = _ => 3 };
-        var train = new Command("train", "Measure training throughput and MFU.") { config, set, steps, warmup };
+        var steps = new Option<int>("--steps") { Description = "Timed steps per precision.", DefaultValueFactory = _ => 20 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps per precision.", DefaultValueFactory = _ => 3 };
+        var precisions = new Option<string>("--precision")
+        {
+            Description = "Precisions to measure, comma-separated (trainer.precision values); they take turns, so a load change hits each alike.",
+            DefaultValueFactory = _ => string.Join(",", Precision.Names),
+        };
+        var train = new Command("train", "Measure training throughput and MFU, in fp32 and bf16.") { config, set, steps, warmup, precisions };
         train.SetAction(parsed =>
         {
             if (parsed.GetValue(steps) < 1) throw new ConfigException("--steps: must be at least 1");
-            using var run = CliApp.BuildRun(parsed, CliApp.FindConfig(parsed.GetValue(config)!), parsed.GetValue(set) ?? []);
-            var runConfig = run.Spec;
-            stderr.WriteLine($"bench: {runConfig.Tokenizer.Id} + {runConfig.Objective.Id}, width {runConfig.Model.Width}, depth {runConfig.Model.Depth}, " +
-                             $"image {runConfig.Model.ImageSize}, batch {runConfig.Trainer.BatchSize}, {parsed.GetValue(steps)} steps...");
-            var result = TrainBenchmark.Run(run, parsed.GetValue(warmup), parsed.GetValue(steps));
-            stdout.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+            var chosen = ParsePrecisions(parsed.GetValue(precisions)!);
+            var runs = new List<AssembledRun>();
+            try
+            {
+                foreach (var precision in chosen)
+                    runs.Add(CliApp.BuildRun(parsed, CliApp.FindConfig(parsed.GetValue(config)!), [.. parsed.GetValue(set) ?? [], $"trainer.precision={precision}"]));
+                var runConfig = runs[0].Spec;
+                stderr.WriteLine($"bench: {runConfig.Tokenizer.Id} + {runConfig.Objective.Id}, width {runConfig.Model.Width}, depth {runConfig.Model.Depth}, " +
+                                 $"image {runConfig.Model.ImageSize}, batch {runConfig.Trainer.BatchSize}, {parsed.GetValue(steps)} steps in {string.Join(" and ", chosen)}...");
+                var result = TrainBenchmark.Run(runs, parsed.GetValue(warmup), parsed.GetValue(steps));
+                stdout.WriteLine(JsonSerializer.Serialize(result, Snake));
+            }
+            finally
+            {
+                foreach (var run in runs) run.Dispose();
+            }
             return 0;
         });
-        return new Command("bench", "Benchmarks.") { train, CreateData(stdout, stderr), BenchMapsCommand.Create(stdout, stderr), BenchCompareCommand.Create(stdout, stderr), BenchRunsTableCommand.Create(stdout, stderr) };
+        return new Command("bench", "Benchmarks.") { train, CreateOps(stdout, stderr), CreateData(stdout, stderr), BenchMapsCommand.Create(stdout, stderr), BenchCompareCommand.Create(stdout, stderr), BenchRunsTableCommand.Create(stdout, stderr) };
+    }
+
+    private static Command CreateOps(TextWriter stdout, TextWriter stderr)
+    {
+        var config = new Option<string>("--config") { Description = "Run config whose shapes (batch, tokens, width, heads, FFN, tokenizer conv) are timed.", DefaultValueFactory = _ => "configs/ssl/fashion-mnist-cpu.yaml" };
+        var set = new Option<string[]>("--set") { Description = "Override a config key (repeatable)." };
+        var repeats = new Option<int>("--repeats") { Description = "Timed repeats per op and precision (the best counts).", DefaultValueFactory = _ => 5 };
+        var command = new Command("ops", "Time each kind of op of a training step, forward + backward, in fp32 and bf16.") { config, set, repeats };
+        command.SetAction(parsed =>
+        {
+            if (parsed.GetValue(repeats) < 1) throw new ConfigException("--repeats: must be at least 1");
+            using var run = CliApp.BuildRun(parsed, CliApp.FindConfig(parsed.GetValue(config)!), parsed.GetValue(set) ?? []);
+            stderr.WriteLine($"bench ops: batch {run.Spec.Trainer.BatchSize}, {run.Objective.Encoder.NumTokens} tokens, width {run.Spec.Model.Width}, {TorchSharp.torch.get_num_threads()} threads...");
+            foreach (var timing in PrecisionOpsBenchmark.Run(run, parsed.GetValue(repeats)))
+                stdout.WriteLine(JsonSerializer.Serialize(timing, Snake));
+            return 0;
+        });
+        return command;
+    }
+
+    private static IReadOnlyList<string> ParsePrecisions(string text)
+    {
+        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
+        var unknown = names.Where(n => !Precision.Names.Contains(n)).ToList();
+        if (names.Count == 0 || unknown.Count > 0)
+            throw new ConfigException($"--precision: '{text}' is not a list of {string.Join(", ", Precision.Names)} (comma-separated).");
+        return names;
     }
 }

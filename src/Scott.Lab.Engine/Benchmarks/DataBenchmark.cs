@@ -28,7 +28,7 @@ public static class DataBenchmark
         double seconds = clock.Elapsed.TotalSeconds, imagesPerSecond = steps * batch / seconds;
 
         double? train = null;
-        if (trainSteps > 0) train = TrainBenchmark.Run(run, warmupSteps: 1, steps: trainSteps).ImagesPerSecond;
+        if (trainSteps > 0) train = TrainBenchmark.Run([run], warmupSteps: 1, steps: trainSteps).Precisions.Values.Single().ImagesPerSecond;
         var (width, _) = run.Loader.ImageSize;
         return new DataBenchmarkResult(run.Spec.Dataset.Id, run.Loader.Count, run.Spec.Model.ImageSize, width, batch, steps,
             Environment.ProcessorCount, imagesPerSecond, imagesPerSecond / Environment.ProcessorCount, reading.Elapsed.TotalSeconds / seconds, train, train is { } t ? imagesPerSecond / t : null);

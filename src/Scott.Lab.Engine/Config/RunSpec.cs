@@ -141,6 +141,10 @@ public sealed class TrainerOptions
     [Range(0.0, 1_000_000.0, MinimumIsExclusive = true), Description("Wall-clock budget: stop cleanly, with a checkpoint, after this many minutes of training (per invocation; the schedule still spans the whole run).")]
     public double? MaxMinutes { get; set; }
 
+    [Display(Name = "Precision")]
+    [AllowedValues("fp32", "bf16"), Description("Precision of matmuls and convolutions while training. bf16: mixed precision (weights, optimiser state, norms, attention, losses and probes stay fp32); faster where the CPU has bf16 units (AVX512-BF16, AMX) and on CUDA.")]
+    public string Precision { get; set; } = "fp32";
+
     [Display(Name = "Checkpoint every (steps)")]
     [Range(0, int.MaxValue), Description("Save a checkpoint every N steps (0: only at the end).")]
     public int CheckpointEvery { get; set; } = 1000;

@@ -104,20 +104,28 @@ public sealed class VisionTransformer : EncoderModule
     private Tensor DropRegisters(Tensor x) => _model.Registers > 0 ? x[.., _model.Registers..] : x;
 }
 
-/// <summary>A stack of reference blocks, optionally re-adding the position embedding first (the MIM-JEPA predictor).</summary>
+/// <summary>
+/// A stack of reference blocks, optionally re-adding the position embedding first, then dropout (the MIM-JEPA
+/// predictor, as the reference: rate <c>positionDropout</c>) or none (the MAE decoder: 0).
+/// </summary>
 public sealed class TransformerStack : TransformerModule
 {
     private readonly ModuleList<TransformerBlock> blocks;
     private readonly Tensor? pos_embed;
+    private readonly Dropout pos_drop;
     private readonly ModelOptions _model;
     private readonly int _tokens;
 
-    public TransformerStack(ModelOptions model, int depth, int gridHeight, int gridWidth, bool addPositionEmbedding)
+    public TransformerStack(ModelOptions model, int depth, int gridHeight, int gridWidth, bool addPositionEmbedding, double positionDropout = 0)
         : base(nameof(TransformerStack))
     {
+        if (positionDropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(positionDropout), positionDropout, "Dropout must be in [0, 1).");
+        if (positionDropout > 0 && !addPositionEmbedding) throw new ArgumentException("Position dropout needs the position embedding.", nameof(positionDropout));
         _model = model;
         _tokens = gridHeight * gridWidth;
         blocks = CreateBlocks(model, depth);
+        PositionDropout = positionDropout;
+        pos_drop = nn.Dropout(positionDropout); // no parameters: the state dict is the same with or without it
         RegisterComponents();
         if (addPositionEmbedding)
         {
@@ -127,12 +135,15 @@ public sealed class TransformerStack : TransformerModule
         InitReference(blocks);
     }
 
+    /// <summary>Dropout rate after the re-added position embedding, while training.</summary>
+    public double PositionDropout { get; }
+
     public override long ForwardFlopsPerImage => blocks.Count * TransformerBlock.FlopsPerImage(_model, _tokens);
 
     public override Tensor forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        if (pos_embed is not null) x = x + pos_embed;
+        if (pos_embed is not null) x = pos_drop.forward(x + pos_embed);
         foreach (var block in blocks) x = block.forward(x);
         return x.MoveToOuterDisposeScope();
     }
@@ -179,6 +190,9 @@ public sealed class ModelFactory(Func<TokenizerModule> createTokenizer, ModelOpt
 
     public TransformerModule CreateTransformer(int depth, bool addPositionEmbedding)
         => new TransformerStack(model, depth, _grid.h, _grid.w, addPositionEmbedding);
+
+    public TransformerModule CreateTransformer(int depth, double? positionDropout)
+        => new TransformerStack(model, depth, _grid.h, _grid.w, addPositionEmbedding: true, positionDropout ?? model.Dropout);
 
     private static (int, int) GridOf(Func<TokenizerModule> create)
     {

@@ -1,3 +1,4 @@
+using Scott.Lab.Abstractions.Models;
 using Scott.Lab.Abstractions.Objectives;
 using Scott.Lab.Engine.Evaluation;
 using TorchSharp;
@@ -64,7 +65,11 @@ public sealed class Trainer : IDisposable
         run.Objective.train();
         _optimizer.zero_grad();
         labels = labels.to(run.Device);
-        var output = run.Objective.Forward(new TrainingBatch(views, labels), info);
+        ObjectiveOutput output;
+        // Mixed precision covers the forward pass only: backward replays the dtypes it recorded, and the optimiser,
+        // the EMA update (AfterOptimizerStep) and the probe work on the fp32 master weights and features.
+        using (Precision.Use(run.Spec.Trainer.Precision))
+            output = run.Objective.Forward(new TrainingBatch(views, labels), info);
         output.Loss.backward();
         _optimizer.step();
         run.Objective.AfterOptimizerStep(info);

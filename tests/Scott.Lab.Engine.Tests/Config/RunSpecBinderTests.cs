@@ -194,4 +194,31 @@ public sealed class RunSpecBinderTests
         Assert.Contains(problems.Keys, k => k.StartsWith("objective", StringComparison.Ordinal));
         Assert.Null(result.Resolved);
     }
+    [Theory]
+    [InlineData("fp32")]
+    [InlineData("bf16")]
+    public void TrainerPrecisionTakesFp32OrBf16AndDefaultsToFp32(string precision)
+    {
+        Assert.Equal("fp32", RunSpecBinder.Bind(Spec(), Catalog).Resolved!["trainer"]!["precision"]!.GetValue<string>());
+        var spec = Spec();
+        spec["trainer"]!["precision"] = precision;
+        var result = RunSpecBinder.Bind(spec, Catalog);
+        Assert.True(result.IsValid, string.Join("; ", result.Problems));
+        Assert.Equal(precision, result.Spec!.Trainer.Precision);
+    }
+
+    [Theory]
+    [InlineData("fp16")]
+    [InlineData("BF16")]
+    [InlineData("")]
+    public void AWrongPrecisionIsOneLineNamingTheAllowedValues(string precision)
+    {
+        var spec = Spec();
+        spec["trainer"]!["precision"] = precision;
+        var problem = Assert.Single(RunSpecBinder.Bind(spec, Catalog).Problems);
+        Assert.Equal("trainer.precision", problem.Key);
+        Assert.Contains("fp32, bf16", problem.Message);
+        Assert.Contains($"got", problem.Message);
+        Assert.DoesNotContain("\n", problem.Message);
+    }
 }

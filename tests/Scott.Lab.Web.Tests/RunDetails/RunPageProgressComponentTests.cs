@@ -85,7 +85,7 @@ public sealed class RunPageProgressComponentTests : PortalComponentTest
         Assert.Contains("CPU 184 %", worker);
         Assert.Contains("GPU 90 %", worker);
         Assert.Contains("GPU memory 3 GB of 80 GB", worker);
-        Assert.Contains("step 40: 184", cut.Find("[data-testid='chart-worker cpu %']").TextContent);
+        Assert.Contains("second 40: 184", cut.Find("[data-testid='chart-worker cpu %']").TextContent);
         Assert.NotNull(cut.Find("[data-testid='chart-worker gpu %'] polyline"));
         Assert.Contains("CPU 90 %", cut.Find("[data-testid=resources-eval]").TextContent);
         Assert.Empty(cut.FindAll("[data-testid='chart-eval gpu %']")); // no GPU samples: no GPU chart
