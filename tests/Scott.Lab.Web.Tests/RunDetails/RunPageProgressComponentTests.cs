@@ -86,7 +86,7 @@ public sealed class RunPageProgressComponentTests : PortalComponentTest
         Assert.Contains("GPU 90 %", worker);
         Assert.Contains("GPU memory 3 GB of 80 GB", worker);
         Assert.Contains("second 40: 184", cut.Find("[data-testid='chart-worker cpu %']").TextContent);
-        Assert.NotNull(cut.Find("[data-testid='chart-worker gpu %'] polyline"));
+        Assert.Equal("5", cut.Find("[data-testid='plot-worker gpu %']").GetAttribute("data-points")); // every GPU sample drawn
         Assert.Contains("CPU 90 %", cut.Find("[data-testid=resources-eval]").TextContent);
         Assert.Empty(cut.FindAll("[data-testid='chart-eval gpu %']")); // no GPU samples: no GPU chart
     }
