@@ -270,5 +270,12 @@ public sealed partial class RunStore : IDisposable
     public RunRecord? SetEvaluationProgress(string runId, EvaluationProgress progress) =>
         TryUpdate(runId, run => ApplyEvaluationProgress(run, progress));
 
-    public void Dispose() => _db.Dispose();
+    public void Dispose()
+    {
+        // LiteDB's shared engine releases its file mutex on Dispose; when the last open was made on another thread
+        // (a background query racing a portal shutdown) that release throws. The file is closed either way: a
+        // shutdown must not fail over it.
+        try { _db.Dispose(); }
+        catch (ApplicationException e) when (e.Message.Contains("synchroniz", StringComparison.OrdinalIgnoreCase)) { }
+    }
 }

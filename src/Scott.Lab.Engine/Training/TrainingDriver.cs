@@ -126,7 +126,8 @@ public sealed class TrainingDriver(AssembledRun run, RunDirectory directory, ITr
                 string saved = trainer.SaveCheckpoint(checkpoints, step + 1); // saved whether or not there is a sink
                 sink?.OnCheckpoint(step + 1, saved);
                 lastSaved = step + 1;
-                WriteSummary(step + 1, firstLoss, lastLoss, wall, start, cancelled: false);
+                // A checkpoint before the first row has no loss to report yet: the summary waits for one (JSON has no NaN).
+                if (firstLoss is not null) WriteSummary(step + 1, firstLoss, lastLoss, wall, start, cancelled: false);
             }
             if (stopping)
             {

@@ -37,7 +37,7 @@ public sealed class SlurmExecutorTests : IDisposable
     private static readonly string[] Longer = ["trainer.steps=80", "trainer.batch_size=8", "trainer.log_every=2", "trainer.checkpoint_every=4"];
 
     /// <summary>The rows of <see cref="Longer"/>: every logged step once, no gap.</summary>
-    private static readonly long[] EveryRowOfLonger = Enumerable.Range(0, 40).Select(i => 2L * i + 1).ToArray();
+    private static readonly long[] EveryRowOfLonger = Enumerable.Range(1, 40).Select(i => 2L * i).ToArray(); // rows are numbered by steps done
 
     /// <summary>Launches <see cref="Longer"/> and waits until its job trains past <paramref name="step"/> (or ended).</summary>
     private static async Task<(RunRecord Run, string JobId)> TrainingJob(HttpClient client, int step = 2)
