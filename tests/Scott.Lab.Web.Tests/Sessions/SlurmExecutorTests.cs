@@ -182,8 +182,11 @@ public sealed class SlurmExecutorTests : IDisposable
             Assert.True(run.History.Any(h => h.Message?.Contains($"Slurm job {jobId} (attempt 1)") == true), story);
             Assert.True(run.History.Any(h => h.Message?.Contains("resumed from step") == true), story);
             Assert.False(run.History.Any(h => h.Status is RunStatus.Cancelled or RunStatus.Interrupted or RunStatus.Failed), story);
-            // Every logged step once: no gap, no duplicate.
-            Assert.True(EveryRowOfLonger.SequenceEqual(steps), story);
+            // Every logged step once: no gap, no duplicate. The stopped attempt also logged the step it stopped at (the row
+            // its checkpoint carries), so at most one row lies between the log_every rows.
+            Assert.True(steps.SequenceEqual(steps.Distinct().Order()), story);
+            Assert.True(EveryRowOfLonger.All(steps.Contains), story);
+            Assert.True(steps.Except(EveryRowOfLonger).Count() <= 1, story);
         }
         finally
         {
