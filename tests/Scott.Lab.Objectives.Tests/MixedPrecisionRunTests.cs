@@ -8,6 +8,7 @@ namespace Scott.Lab.Objectives.Tests;
 /// trainer.precision=bf16 through the host's own path (config → RunBuilder → Trainer) against fp32 on the tiny preset
 /// (SCOTT + MIM-JEPA): same seed, same data, same masks; only the rounding of matmuls and convolutions differs.
 /// </summary>
+[Collection(AloneCollection.Name)]
 public sealed class MixedPrecisionRunTests(ITestOutputHelper output)
 {
     private const int Steps = 200, Window = 20;
@@ -46,4 +47,14 @@ public sealed class MixedPrecisionRunTests(ITestOutputHelper output)
         double fallFp32 = windows[0].fp32 - windows[^1].fp32, fallBf16 = windows[0].bf16 - windows[^1].bf16;
         Assert.True(fallFp32 > 0 && fallBf16 > 0.8 * fallFp32, $"loss fell by {fallBf16:F5} in bf16, {fallFp32:F5} in fp32");
     }
+}
+
+/// <summary>
+/// Tests that compare two runs' exact numbers run alone: model initialisation draws from libtorch's global generator
+/// (seeded per run), so a test of another class initialising a model in parallel would change one run's weights.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AloneCollection
+{
+    public const string Name = "Alone: global torch generator";
 }

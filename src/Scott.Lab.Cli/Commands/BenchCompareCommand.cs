@@ -76,8 +76,8 @@ public static class BenchCompareCommand
         return command;
     }
 
-    /// <summary>A completed run with <paramref name="points"/> rows of plausible training metrics.</summary>
-    private static string Seed(RunStore store, int index, int points)
+    /// <summary>A completed run with <paramref name="points"/> rows of plausible training metrics (also `bench runs-table`'s runs).</summary>
+    internal static string Seed(RunStore store, int index, int points)
     {
         var run = store.Create(new RunRecord
         {

@@ -34,7 +34,7 @@ public static class BenchRunsTableCommand
             try
             {
                 using var store = new RunStore(dir);
-                var ids = Enumerable.Range(0, runCount).Select(r => Seed(store, r, pointCount)).ToList();
+                var ids = Enumerable.Range(0, runCount).Select(r => BenchCompareCommand.Seed(store, r, pointCount)).ToList();
                 stderr.WriteLine($"bench runs-table: seeded {runCount} runs × {pointCount} rows; timing...");
                 var view = new RunsView { Columns = ["model.width", "metric.loss.best"], Filter = "model.width >= 64 and metric.loss.best < 10" };
                 double Time(Action action) { var clock = Stopwatch.StartNew(); action(); return clock.Elapsed.TotalMilliseconds; }
@@ -65,23 +65,5 @@ public static class BenchRunsTableCommand
             }
         });
         return command;
-    }
-
-    private static string Seed(RunStore store, int index, int points)
-    {
-        var run = store.Create(new RunRecord
-        {
-            Name = $"bench-{index}", Status = RunStatus.Completed, TotalSteps = points, Step = points, Dataset = "fashion-mnist", Tokenizer = "scott", Objective = "mim-jepa",
-            Spec = new JsonObject { ["model"] = new JsonObject { ["width"] = 64 * (index + 1) } },
-        });
-        var random = new Random(index);
-        store.AppendMetricRows(run.Id, Enumerable.Range(0, points).Select(step => ((long)step, (IReadOnlyDictionary<string, double>)new Dictionary<string, double>
-        {
-            ["loss"] = 2.0 / (1 + step / 500.0) + 0.05 * random.NextDouble(),
-            ["lr"] = 1e-3 * Math.Cos(step / (double)points * Math.PI / 2),
-            ["wall_seconds"] = step * 0.64,
-            ["health/std"] = 0.9 + 0.1 * random.NextDouble(),
-        })));
-        return run.Id;
     }
 }
