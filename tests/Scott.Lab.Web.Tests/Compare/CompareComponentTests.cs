@@ -135,8 +135,8 @@ public sealed class CompareComponentTests : PortalComponentTest
         var runs = new[] { CompareSeed.FinishedRun(Store, "a", 32, 0.7), CompareSeed.FinishedRun(Store, "b", 64, 0.8, lr: 0.002), CompareSeed.FinishedRun(Store, "c", 96, 0.75) };
         Services.GetRequiredService<NavigationManager>().NavigateTo($"/compare?runs={string.Join(',', runs.Select(r => r.Id))}");
         var cut = Render<ComparePage>();
-        // run, model.width, optimizer.lr and the metric (loss): labels short, the full keys listed under the plot.
-        Assert.Equal("4", cut.Find("[data-testid=parallel-plot]").GetAttribute("data-axes"));
+        // model.width, optimizer.lr and the metric (loss): labels short, the full keys listed under the plot.
+        Assert.Equal("3", cut.Find("[data-testid=parallel-plot]").GetAttribute("data-axes"));
         Assert.Contains("lr = optimizer.lr", cut.Find("[data-testid=parallel-keys]").TextContent);
     }
 

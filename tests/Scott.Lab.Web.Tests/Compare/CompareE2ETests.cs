@@ -121,6 +121,36 @@ public sealed class CompareE2ETests(BrowserPortalFixture fixture, ITestOutputHel
         }
     }
 
+    // Where the page's time goes, logged with the total: when plotly.js was fetched and evaluated, and when each
+    // Plotly.newPlot / react started and finished (hooked as the script assigns window.Plotly).
+    private const string PlotTimingScript = """
+        (() => {
+          const calls = []; let plotly, loadedAt = null;
+          Object.defineProperty(window, 'Plotly', { configurable: true, get: () => plotly, set: v => {
+            loadedAt = performance.now();
+            for (const name of ['newPlot', 'react']) {
+              const original = v[name];
+              v[name] = function (...args) {
+                const start = performance.now();
+                const chart = document.getElementById(args[0])?.closest('[data-testid]')?.dataset.testid ?? args[0];
+                const done = () => calls.push(`${name} ${chart} (${(args[1] ?? []).length} traces) ${Math.round(start)}-${Math.round(performance.now())}`);
+                const result = original.apply(this, args);
+                Promise.resolve(result).then(done, done);
+                return result;
+              };
+            }
+            plotly = v;
+          }});
+          window.__plotTiming = () => {
+            const resources = performance.getEntriesByType('resource');
+            const plotlyJs = resources.find(e => /plotly-(basic-)?\d/.test(e.name));
+            const blazor = resources.find(e => e.name.includes('blazor.web'));
+            const at = e => e ? Math.round(e.startTime) + '-' + Math.round(e.responseEnd) : 'not fetched';
+            return `blazor.web.js ${at(blazor)}; plotly.js ${at(plotlyJs)}, evaluated at ${Math.round(loadedAt ?? -1)}; ${calls.length} plot calls: ${calls.join(', ')}`;
+          };
+        })();
+        """;
+
     /// <summary>Not a timing assertion: logs how long five runs of 20,000 metric rows take to open, cold and warm.</summary>
     [BrowserFact]
     public async Task FiveLongRunsOpenAndTheLoadTimeIsLogged()
@@ -138,6 +168,7 @@ public sealed class CompareE2ETests(BrowserPortalFixture fixture, ITestOutputHel
                 ids.Add(run.Id);
             }
         var page = await PortalE2ETests.NewPageAsync(browser);
+        await page.AddInitScriptAsync(PlotTimingScript);
         try
         {
             // Warm the portal itself first (circuit, page and MudBlazor JIT), so that "cold" measures this comparison's data.
@@ -150,6 +181,7 @@ public sealed class CompareE2ETests(BrowserPortalFixture fixture, ITestOutputHel
                 // A cold pass reads 100,000 rows on a busy machine, and the browser loads plotly.js the first time.
                 await PlotlyProbe.WaitForTracesAsync(page, "plot-loss", 5, (int)BrowserTimeouts.Interactive.TotalMilliseconds);
                 output.WriteLine($"compare page, 5 runs × 20,000 rows, {pass}: {clock.ElapsedMilliseconds} ms to the drawn charts");
+                output.WriteLine("  in the page (ms since navigation): " + await page.EvaluateAsync<string>("() => window.__plotTiming()"));
             }
             // Downsampled on the server: no trace the browser gets carries more than ComparisonLoader.MaxPoints points.
             int[] points = await PlotlyProbe.EvalAsync<int[]>(page, "plot-loss", "el => el.data.map(t => t.x.length)");

@@ -6,9 +6,6 @@ namespace Scott.Lab.Web.Tests.Compare;
 
 public sealed class ParallelPlotTests
 {
-    private static ComparedRun Run(string name, string color) =>
-        new(name, name, color, RunStatus.Completed, "d", "t", "o", 10, 10, DateTime.UtcNow);
-
     [Fact]
     public void LabelsAreTheLastPartOfTheKeyAndStayDistinct()
     {
@@ -18,7 +15,7 @@ public sealed class ParallelPlotTests
     }
 
     [Fact]
-    public void CategoriesAreTicksAndAMissingValueGetsItsOwnTickBelowTheValues()
+    public void CategoriesAreTicksNumbersGetRoundEndsAndAMissingValueIsAGap()
     {
         var parallel = new ParallelCoordinates(
         [
@@ -26,34 +23,47 @@ public sealed class ParallelPlotTests
             new ParallelAxis("objective.options.mask_ratio", [0.5, 0.75, null], null, IsMetric: false),
             new ParallelAxis("loss", [0.3, 0.2, 0.25], null, IsMetric: true),
         ]);
-        var runs = new[] { Run("narrow-run", "#111111"), Run("wide", "#222222"), Run("mae-without-mask", "#333333") };
 
-        var dims = ParallelPlot.Dimensions(parallel, runs);
+        var dims = ParallelPlot.Dimensions(parallel);
 
-        Assert.Equal(["run", "id", "mask_ratio", "loss"], dims.Select(d => d.Label));
-        Assert.Equal(["narrow-run", "wide", "mae-without-mask"], dims[0].TickText!); // the lines are named on the first axis
+        Assert.Equal(["id", "mask_ratio", "loss"], dims.Select(d => d.Label));
 
-        var category = dims[1];
-        Assert.Equal(["missing", "mae", "mim-jepa"], category.TickText!);
-        Assert.Equal([-1.0, 0, 1], category.TickVals!);
-        Assert.Equal([0.0, 1, -1], category.Values);
+        var category = dims[0];
+        Assert.Equal(["mae", "mim-jepa"], category.TickText);
+        Assert.Equal([0.0, 1], category.TickPositions);
+        Assert.Equal([0.0, 1, null], category.Positions); // the third run has no objective.id: no point, a gap
+        Assert.Equal(["mae", "mim-jepa", "missing"], category.ValueText);
 
-        var numeric = dims[2];
+        var numeric = dims[1];
         Assert.Equal("objective.options.mask_ratio", numeric.Key);
-        Assert.Equal("missing", numeric.TickText![0]);
-        double missingAt = numeric.TickVals![0];
-        Assert.True(missingAt < 0.5, "the missing tick sits below every real value, not mid-axis");
-        Assert.Equal(missingAt, numeric.Values[2]);
-        Assert.Equal(missingAt, numeric.Range[0]);
-        Assert.All(numeric.TickVals.Skip(1), t => Assert.InRange(t, 0.5, 0.8 + 1e-9));
-        Assert.Equal(0.8, numeric.Range[1], 9); // a round end, not the largest value
-        Assert.Contains("0.5", numeric.TickText);
+        Assert.Equal(["0.5", "0.6", "0.7", "0.8"], numeric.TickText); // a round top end, not the largest value 0.75
+        Assert.Equal(0, numeric.TickPositions[0], 9);
+        Assert.Equal(1, numeric.TickPositions[^1], 9);
+        Assert.Equal(0, numeric.Positions[0]!.Value, 9);
+        Assert.Equal(0.25 / 0.3, numeric.Positions[1]!.Value, 9);
+        Assert.Null(numeric.Positions[2]); // never drawn mid-axis as if it were a value
+        Assert.Equal("missing", numeric.ValueText[2]);
 
-        var metric = dims[3];
+        var metric = dims[2];
         Assert.True(metric.IsMetric);
-        Assert.Null(metric.TickVals); // nothing missing: plotly's own round ticks
-        Assert.Equal([0.3, 0.2, 0.25], metric.Values);
-        Assert.Equal([0.2, 0.3], metric.Range.Select(r => Math.Round(r, 9)));
+        Assert.Equal(["0.2", "0.25", "0.3"], metric.TickText);
+        Assert.Equal([1.0, 0, 0.5], metric.Positions.Select(p => Math.Round(p!.Value, 9)));
+    }
+
+    [Fact]
+    public void AnAxisWithoutAnyValueHasNoTicksAndOnlyGaps()
+    {
+        var dims = ParallelPlot.Dimensions(new ParallelCoordinates([new ParallelAxis("linear top-1", [null, null], null, IsMetric: true)]));
+        Assert.Empty(dims[0].TickText);
+        Assert.All(dims[0].Positions, p => Assert.Null(p));
+    }
+
+    [Fact]
+    public void LongLabelsWrapOntoTwoLinesAtADotOrUnderscore()
+    {
+        Assert.Equal("mask_ratio", ParallelPlot.Wrap("mask_ratio", 14));
+        Assert.Equal("predictor_<br>depth", ParallelPlot.Wrap("predictor_depth", 14));
+        Assert.Equal("model.hidden_<br>channels", ParallelPlot.Wrap("model.hidden_channels", 16)); // the last break that fits
     }
 
     [Fact]

@@ -39,7 +39,10 @@ public sealed class ChartsE2ETests(BrowserPortalFixture fixture) : IClassFixture
             await PortalE2ETests.GotoInteractiveAsync(page, $"{portal.BaseUrl}/compare?runs={a.Id},{b.Id},{c.Id}");
             await PlotlyProbe.WaitForTracesAsync(page, "plot-loss", 3);
             await Expect(page.Locator($"{PlotlyProbe.Plot("plot-loss")} .legendtext")).ToHaveCountAsync(3);
-            await Expect(page.Locator("[data-testid=parallel-plot] .js-plotly-plot .parcoords")).ToHaveCountAsync(1);
+            // Parallel coordinates: a line per run, and an axis (a shape) per differing key and the metric.
+            await PlotlyProbe.WaitForTracesAsync(page, "parallel-plot", 3);
+            int axes = int.Parse((await page.GetByTestId("parallel-plot").GetAttributeAsync("data-axes"))!);
+            Assert.Equal(axes, await PlotlyProbe.EvalAsync<int>(page, "parallel-plot", "el => el._fullLayout.shapes.length"));
 
             // Hover in the middle of the plot: one box lists every run's value at the same step ('x unified').
             await PlotlyProbe.EvalAsync<bool>(page, "plot-loss",

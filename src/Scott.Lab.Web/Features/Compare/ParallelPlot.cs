@@ -1,70 +1,61 @@
-using System.Globalization;
 using Scott.Lab.Runs.Comparison;
 
 namespace Scott.Lab.Web.Features.Compare;
 
-/// <summary>One axis of the parallel-coordinates plot as plotly's parcoords draws it.</summary>
+/// <summary>One vertical axis of the parallel-coordinates plot, everything on the axis' own 0..1 scale.</summary>
 /// <param name="Label">The short label drawn above the axis (the last part of the key).</param>
-/// <param name="Key">The full key (shown in the list under the plot and in the label's tooltip there).</param>
-/// <param name="TickVals">Where labelled ticks go; null = plotly's own ticks (a numeric axis with no missing value).</param>
-public sealed record ParallelDimension(string Label, string Key, double[] Values, double[]? TickVals, string[]? TickText, double[] Range, bool IsMetric);
+/// <param name="Key">The full key (in the hover text and in the list under the plot).</param>
+/// <param name="Positions">Where each run crosses the axis; null where the run has no value, drawn as a gap.</param>
+/// <param name="ValueText">Each run's value as the hover text shows it ("missing" where it has none).</param>
+/// <param name="TickPositions">Where the labelled ticks go; <paramref name="TickText"/> are their labels.</param>
+public sealed record ParallelDimension(string Label, string Key, double?[] Positions, string[] ValueText,
+    double[] TickPositions, string[] TickText, bool IsMetric);
 
 /// <summary>
-/// Turns <see cref="ParallelCoordinates"/> into parcoords dimensions: a first "run" axis naming each line (parcoords
-/// has no hover on lines), categorical axes with their categories as tick labels, short labels (the full key is
-/// listed under the plot) and missing values on a tick of their own labelled "missing", below the axis' values.
-/// Why a tick and not a gap: a parcoords line must cross every axis (plotly drops a line with a NaN entirely), so
-/// a gap would hide the run; drawing it mid-axis (as before) claims a value it does not have.
+/// Turns <see cref="ParallelCoordinates"/> into axes for a parallel-coordinates plot drawn with ordinary SVG line
+/// traces (ParallelChart): categorical axes with their categories as ticks, numeric axes with round ends and round
+/// ticks, short labels (the full key is listed under the plot) and a gap where a run has no value.
+/// Why not plotly's parcoords: it draws with WebGL, which took 3-5 s of the browser's main thread on a machine
+/// without a GPU (Chromium falls back to software rendering) and held up the line charts of the compare page; it
+/// is also not in plotly's basic bundle, and a parcoords line cannot have a gap (plotly drops a line with a NaN).
 /// </summary>
 public static class ParallelPlot
 {
     public const string Missing = "missing";
     private const int MaxLabel = 18, MaxTickText = 22;
 
-    public static List<ParallelDimension> Dimensions(ParallelCoordinates parallel, IReadOnlyList<ComparedRun> runs)
+    public static List<ParallelDimension> Dimensions(ParallelCoordinates parallel)
     {
-        var dimensions = new List<ParallelDimension>
-        {
-            new("run", "run", runs.Select((_, i) => (double)i).ToArray(), runs.Select((_, i) => (double)i).ToArray(),
-                runs.Select(r => Shorten(r.Name, MaxTickText)).ToArray(), [-0.5, runs.Count - 0.5], IsMetric: false),
-        };
         var labels = Labels(parallel.Axes.Select(a => a.Name).ToList());
-        for (int a = 0; a < parallel.Axes.Count; a++)
-            dimensions.Add(Dimension(parallel.Axes[a], labels[a]));
-        return dimensions;
+        return parallel.Axes.Select((axis, a) => Dimension(axis, labels[a])).ToList();
     }
 
     private static ParallelDimension Dimension(ParallelAxis axis, string label)
     {
-        bool anyMissing = axis.Values.Any(v => v is null);
         if (axis.Categories is { } categories)
         {
-            // Categories sit at 0..n-1; a missing value at -1, under them.
-            var vals = Enumerable.Range(0, categories.Length).Select(i => (double)i).ToList();
-            var text = categories.Select(c => Shorten(c, MaxTickText)).ToList();
-            if (anyMissing) { vals.Insert(0, -1); text.Insert(0, Missing); }
-            double low = anyMissing ? -1 : 0;
-            return new ParallelDimension(label, axis.Name, axis.Values.Select(v => v ?? -1).ToArray(), [.. vals], [.. text],
-                [low - 0.25, Math.Max(low, categories.Length - 1) + 0.25], axis.IsMetric);
+            // Categories evenly up the axis, in their order; a single one in the middle.
+            double At(double index) => categories.Length == 1 ? 0.5 : index / (categories.Length - 1);
+            return new ParallelDimension(label, axis.Name,
+                axis.Values.Select(v => v is { } i ? At(i) : (double?)null).ToArray(),
+                axis.Values.Select(v => v is { } i && i >= 0 && i < categories.Length ? categories[(int)i] : Missing).ToArray(),
+                categories.Select((_, i) => At(i)).ToArray(), categories.Select(c => Shorten(c, MaxTickText)).ToArray(), axis.IsMetric);
         }
 
         var present = axis.Values.Where(v => v.HasValue).Select(v => v!.Value).ToList();
+        var valueText = axis.Values.Select(v => v is { } x ? Format(x) : Missing).ToArray();
         if (present.Count == 0)
-            return new ParallelDimension(label, axis.Name, axis.Values.Select(_ => 0.0).ToArray(), [0], [Missing], [-1, 1], axis.IsMetric);
+            return new ParallelDimension(label, axis.Name, axis.Values.Select(_ => (double?)null).ToArray(), valueText, [], [], axis.IsMetric);
         double min = present.Min(), max = present.Max();
         if (max - min < 1e-12) { double pad = Math.Max(Math.Abs(min) * 0.1, 0.5); min -= pad; max += pad; }
-        // Round ends: parcoords prints the range at each end of the axis (0.1 to 0.17, not 0.098667 to 0.162667).
+        // Round ends, so that the ticks at the ends read 0.1 and 0.17, not 0.098667 and 0.162667.
         double step = NiceStep(min, max);
         min = Math.Floor(min / step + 1e-9) * step;
         max = Math.Ceiling(max / step - 1e-9) * step;
-        if (!anyMissing)
-            return new ParallelDimension(label, axis.Name, axis.Values.Select(v => v!.Value).ToArray(), null, null, [min, max], axis.IsMetric);
-
-        // Below the values by a fifth of their span: clearly apart, labelled, and never mistaken for a value.
-        double missingAt = min - (max - min) * 0.2;
+        double Scale(double x) => (x - min) / (max - min);
         var ticks = NiceTicks(min, max);
-        return new ParallelDimension(label, axis.Name, axis.Values.Select(v => v ?? missingAt).ToArray(),
-            [missingAt, .. ticks], [Missing, .. ticks.Select(Format)], [missingAt, max], axis.IsMetric);
+        return new ParallelDimension(label, axis.Name, axis.Values.Select(v => v is { } x ? Scale(x) : (double?)null).ToArray(), valueText,
+            ticks.Select(Scale).ToArray(), ticks.Select(Format).ToArray(), axis.IsMetric);
     }
 
     /// <summary>The last part of each dotted key; more parts where two axes would otherwise share a label.</summary>
@@ -80,6 +71,15 @@ public static class ParallelPlot
             foreach (int i in clashes) depth[i]++;
         }
         return parts.Select((p, i) => Shorten(string.Join('.', p.TakeLast(depth[i])), MaxLabel)).ToList();
+    }
+
+    /// <summary>A label over at most two lines of about <paramref name="width"/> characters, broken after a dot or underscore.</summary>
+    public static string Wrap(string label, int width)
+    {
+        if (label.Length <= width) return label;
+        int cut = label.LastIndexOfAny(['.', '_'], Math.Min(width, label.Length - 1));
+        if (cut <= 0) cut = width - 1;
+        return label[..(cut + 1)] + "<br>" + Shorten(label[(cut + 1)..], width);
     }
 
     /// <summary>At most five round values (1, 2 or 5 times a power of ten) from <paramref name="min"/> to <paramref name="max"/>.</summary>
