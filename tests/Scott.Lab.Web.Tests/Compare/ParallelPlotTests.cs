@@ -51,6 +51,14 @@ public sealed class ParallelPlotTests
     }
 
     [Fact]
+    public void AnIntegerAxisHasOnlyIntegerTicks()
+    {
+        var dims = ParallelPlot.Dimensions(new ParallelCoordinates([new ParallelAxis("model.depth", [1, 2, 2], null, IsMetric: false)]));
+        Assert.Equal(["1", "2"], dims[0].TickText);
+        Assert.Equal([0.0, 1, 1], dims[0].Positions.Select(p => p!.Value));
+    }
+
+    [Fact]
     public void AnAxisWithoutAnyValueHasNoTicksAndOnlyGaps()
     {
         var dims = ParallelPlot.Dimensions(new ParallelCoordinates([new ParallelAxis("linear top-1", [null, null], null, IsMetric: true)]));

@@ -50,10 +50,11 @@ public static class ParallelPlot
         if (max - min < 1e-12) { double pad = Math.Max(Math.Abs(min) * 0.1, 0.5); min -= pad; max += pad; }
         // Round ends, so that the ticks at the ends read 0.1 and 0.17, not 0.098667 and 0.162667.
         double step = NiceStep(min, max);
+        if (present.All(v => v == Math.Round(v))) step = Math.Max(step, 1); // a depth of 1 or 2 has no tick at 1.5
         min = Math.Floor(min / step + 1e-9) * step;
         max = Math.Ceiling(max / step - 1e-9) * step;
         double Scale(double x) => (x - min) / (max - min);
-        var ticks = NiceTicks(min, max);
+        var ticks = Ticks(min, max, step);
         return new ParallelDimension(label, axis.Name, axis.Values.Select(v => v is { } x ? Scale(x) : (double?)null).ToArray(), valueText,
             ticks.Select(Scale).ToArray(), ticks.Select(Format).ToArray(), axis.IsMetric);
     }
@@ -83,9 +84,10 @@ public static class ParallelPlot
     }
 
     /// <summary>At most five round values (1, 2 or 5 times a power of ten) from <paramref name="min"/> to <paramref name="max"/>.</summary>
-    public static double[] NiceTicks(double min, double max)
+    public static double[] NiceTicks(double min, double max) => Ticks(min, max, NiceStep(min, max));
+
+    private static double[] Ticks(double min, double max, double step)
     {
-        double step = NiceStep(min, max);
         var ticks = new List<double>();
         for (double t = Math.Ceiling(min / step) * step; t <= max + step * 1e-9; t += step) ticks.Add(Math.Round(t / step) * step);
         return [.. ticks];
