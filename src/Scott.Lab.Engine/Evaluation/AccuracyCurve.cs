@@ -93,13 +93,19 @@ public sealed class AccuracyCurve
     {
         string file = PathIn(runDirectory);
         if (!File.Exists(file)) return new AccuracyCurve();
+        return Parse(File.ReadAllText(file), file);
+    }
+
+    /// <summary>A curve from the text of a curve file (<paramref name="source"/> names it in the error).</summary>
+    public static AccuracyCurve Parse(string json, string source)
+    {
         try
         {
-            return JsonSerializer.Deserialize<AccuracyCurve>(File.ReadAllText(file), Json) ?? new AccuracyCurve();
+            return JsonSerializer.Deserialize<AccuracyCurve>(json, Json) ?? new AccuracyCurve();
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{file} is not a curve file ({e.Message}); move it away and evaluate again.", e);
+            throw new InvalidDataException($"{source} is not a curve file ({e.Message}); move it away and evaluate again.", e);
         }
     }
 

@@ -18,6 +18,8 @@ public sealed class SnapshotRecord
     public List<RunRecord> Runs { get; set; } = [];
     public List<EvaluationRecord> Evaluations { get; set; } = [];
     public List<SnapshotMap> Maps { get; set; } = [];
+    /// <summary>The runs' accuracy curves (RUN/eval/curve.json) as they were, for the runs that had one.</summary>
+    public List<SnapshotCurve> Curves { get; set; } = [];
     /// <summary>What was left out and why (maps unavailable, a map that failed to render).</summary>
     public List<string> Notes { get; set; } = [];
     public int SeriesCount { get; set; }
@@ -31,6 +33,13 @@ public sealed class SnapshotMap
     public string Kind { get; set; } = "";
     public string FileId { get; set; } = "";
     public long Bytes { get; set; }
+}
+
+/// <summary>A run's accuracy-curve file, frozen as text (the engine reads it: this assembly does not know its shape).</summary>
+public sealed class SnapshotCurve
+{
+    public string RunId { get; set; } = "";
+    public string Json { get; set; } = "";
 }
 
 /// <summary>One downsampled metric of one run of a snapshot (one document each, so that none comes near 1 MB).</summary>

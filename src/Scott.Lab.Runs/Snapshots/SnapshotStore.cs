@@ -37,8 +37,9 @@ public sealed class SnapshotStore
     public static bool IsToken(string? token) =>
         token is { Length: 22 } && token.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 
-    /// <summary>Freezes the runs' data, the view and the map PNGs under a new token.</summary>
-    public SnapshotRecord Create(string title, CompareView view, IReadOnlyList<RunData> runs, IReadOnlyList<FrozenMap> maps, IEnumerable<string> notes)
+    /// <summary>Freezes the runs' data, the view, the map PNGs and the accuracy curves under a new token.</summary>
+    public SnapshotRecord Create(string title, CompareView view, IReadOnlyList<RunData> runs, IReadOnlyList<FrozenMap> maps, IEnumerable<string> notes,
+        IReadOnlyList<SnapshotCurve>? curves = null)
     {
         string token = NewToken();
         var record = new SnapshotRecord
@@ -50,6 +51,7 @@ public sealed class SnapshotStore
             Runs = runs.Select(r => r.Run).ToList(),
             Evaluations = runs.SelectMany(r => r.Evaluations).ToList(),
             Notes = notes.ToList(),
+            Curves = curves?.ToList() ?? [],
         };
         var series = runs.SelectMany(r => r.Series.Select(s => new SnapshotSeries
         {
@@ -68,7 +70,7 @@ public sealed class SnapshotStore
                 _files.Upload(fileId, $"{map.Kind}-{map.Image}.png", png);
                 record.Maps.Add(new SnapshotMap { RunId = map.RunId, Image = map.Image, Kind = map.Kind, FileId = fileId, Bytes = map.Png.Length });
             }
-            CheckSize(_db.Mapper.ToDocument(record), "the snapshot's runs, evaluations and map list", "share fewer runs or images");
+            CheckSize(_db.Mapper.ToDocument(record), "the snapshot's runs, evaluations, accuracy curves and map list", "share fewer runs or images");
             _snapshots.Insert(record);
             return record;
         }

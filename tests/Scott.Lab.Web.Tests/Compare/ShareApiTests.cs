@@ -117,6 +117,28 @@ public sealed class ShareApiTests : IDisposable
     }
 
     [Fact]
+    public async Task ASnapshotKeepsTheAccuracyCurvesAsTheyWere()
+    {
+        var ssl = CompareSeed.FinishedRun(Store, "ssl", 32, 0.7);
+        var other = CompareSeed.FinishedRun(Store, "no-curve", 64, 0.8);
+        string folder = Directory.CreateTempSubdirectory("scott-lab-share-curve-").FullName;
+        Store.Update(ssl.Id, r => r.Directory = folder);
+        var curve = new Scott.Lab.Engine.Evaluation.AccuracyCurve();
+        foreach (var (step, top1) in new[] { (20L, 0.5), (40L, 0.6), (60L, 0.65) })
+            curve.Merge($"step-{step:D8}", step, step * 64, [new Scott.Lab.Engine.Evaluation.CurveResult { Protocol = "knn", Top1 = top1, Selected = "knn k=20" }]);
+        curve.Write(folder);
+
+        string token = await ShareAsync($"runs={ssl.Id},{other.Id}");
+        Directory.Delete(folder, recursive: true); // the run's files go; the snapshot keeps its copy
+
+        string page = await _portal.CreateClient().GetStringAsync($"/share/{token}");
+        Assert.Contains("Accuracy across pre-training", page);
+        // The frozen curve (3 points) and the other run's latest linear and knn results as flat lines (2 ends each).
+        Assert.Contains("data-points=\"7\"", page);
+        Assert.Contains("3 evaluated checkpoints", page);
+    }
+
+    [Fact]
     public async Task ImagesTheRendererRefusesAreLeftOutWithANote()
     {
         var a = CompareSeed.FinishedRun(Store, "a", 32, 0.7);

@@ -43,6 +43,16 @@ public sealed class ChartsE2ETests(BrowserPortalFixture fixture) : IClassFixture
             await PlotlyProbe.WaitForTracesAsync(page, "parallel-plot", 3);
             int axes = int.Parse((await page.GetByTestId("parallel-plot").GetAttributeAsync("data-axes"))!);
             Assert.Equal(axes, await PlotlyProbe.EvalAsync<int>(page, "parallel-plot", "el => el._fullLayout.shapes.length"));
+            // The mouse on the widest run's point on the first axis: the hover box names the run and lists its values.
+            await page.GetByTestId("parallel-plot").ScrollIntoViewIfNeededAsync();
+            var vertex = await PlotlyProbe.EvalAsync<float[]>(page, "parallel-plot",
+                "el => { const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis, r = el.getBoundingClientRect(), t = el.data[2];" +
+                " return [r.left + xa._offset + xa.l2p(t.x[0]), r.top + ya._offset + ya.l2p(t.y[0])]; }");
+            await BrowserActions.ActUntilAsync(
+                async () => { await page.Mouse.MoveAsync(vertex[0] + 30, vertex[1] + 30); await page.Mouse.MoveAsync(vertex[0], vertex[1], new() { Steps = 3 }); },
+                ms => Expect(page.Locator($"{PlotlyProbe.Plot("parallel-plot")} .hoverlayer")).ToContainTextAsync(c.Name, new() { Timeout = ms }));
+            await Expect(page.Locator($"{PlotlyProbe.Plot("parallel-plot")} .hoverlayer")).ToContainTextAsync("width = 96");
+            await page.EvaluateAsync("window.scrollTo(0, 0)");
 
             // Hover in the middle of the plot: one box lists every run's value at the same step ('x unified').
             await PlotlyProbe.EvalAsync<bool>(page, "plot-loss",

@@ -1,4 +1,5 @@
 using Scott.Lab.Engine.Analysis;
+using Scott.Lab.Engine.Evaluation;
 using Scott.Lab.Runs;
 using Scott.Lab.Runs.Comparison;
 using Scott.Lab.Runs.Snapshots;
@@ -80,7 +81,28 @@ public sealed class CompareService(RunStore store, SnapshotStore snapshots, ISer
                     else notes.Add($"No {picture.Kind} map of {picture.Image} for run {picture.RunId}: {picture.Error}");
                 }
         }
-        return snapshots.Create(title ?? "", view, runs, frozen, notes);
+        return snapshots.Create(title ?? "", view, runs, frozen, notes, FreezeCurves(runs, notes));
+    }
+
+    /// <summary>Each run's accuracy curve file as it is now; a damaged one is left out with a note.</summary>
+    private static List<SnapshotCurve> FreezeCurves(IReadOnlyList<RunData> runs, List<string> notes)
+    {
+        var curves = new List<SnapshotCurve>();
+        foreach (var run in runs)
+        {
+            string file = AccuracyCurve.PathIn(run.Run.Directory);
+            if (!File.Exists(file)) continue;
+            try
+            {
+                string json = File.ReadAllText(file);
+                if (AccuracyCurve.Parse(json, file).Points.Count > 0) curves.Add(new SnapshotCurve { RunId = run.Run.Id, Json = json });
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                notes.Add($"The accuracy curve of run {run.Run.Name} is left out: {e.Message}");
+            }
+        }
+        return curves;
     }
 
     /// <summary>The frozen runs and the view of a snapshot (the query given, else the one it was shared with).</summary>
