@@ -3,11 +3,13 @@
 #   1. SSL pre-training with configs/ssl/fashion-mnist-2h.yaml (bf16, a checkpoint every 15 minutes);
 #   2. its accuracy curve: every checkpoint, the fast protocols, all labels and 100 per class;
 #   3. the paper's probes (bounded variant, 4 views per image) on the last checkpoint, added to the curve;
-#   4. the supervised baseline on the same 1,000 labels for the same training minutes as stage 1;
-#   5. its curve at 100 labels per class.
+#   4. the bf16 bar: the same preset in fp32 up to the step of the SSL run's first checkpoint from step 800 on (same
+#      seed and schedule), probed like that checkpoint;
+#   5. the supervised baseline on the same 1,000 labels for the same training minutes as stage 1;
+#   6. its curve at 100 labels per class.
 # A stage that is done is skipped and a stopped training is resumed from its latest checkpoint, so the script can be
-# run again after any stop. Training times are what the runs measure, so keep the machine quiet in stages 1 and 4
-# (the evaluations' results do not depend on the load).
+# run again after any stop. Training times are what the runs measure, so keep the machine quiet in stages 1 and 5
+# (the results of the other stages do not depend on the load).
 # Usage: deploy/checks/fashion-mnist-2h.sh [OUT]   (default OUT=runs/fm2h; build first: dotnet build src/Scott.Lab.Cli;
 #        needs `apt-get install dataset-fashion-mnist`)
 set -eu
@@ -46,6 +48,15 @@ train() { # CONFIG DIR [--set k=v]...
 train configs/ssl/fashion-mnist-2h.yaml "$ssl" --set trainer.max_minutes=$((125 - $(minutes "$ssl")))
 cli eval --run "$ssl" --checkpoints all --budgets all,100
 cli eval --run "$ssl" --checkpoints last --protocol paper --probe-views 4 --budgets all,100
+
+step=$(ls "$ssl/checkpoints" | sed -n 's/^step-0*\([0-9][0-9]*\)$/\1/p' | sort -n | awk '$1 >= 800' | head -1)
+fp32=$out/fp32-$step
+if [ ! -d "$fp32/checkpoints/$(printf 'step-%08d' "$step")" ]; then
+    if [ -d "$fp32/checkpoints" ]; then cli train --resume --run-dir "$fp32" --max-steps "$step" --set trainer.max_minutes=600
+    else cli train configs/ssl/fashion-mnist-2h.yaml --run-dir "$fp32" --max-steps "$step" --set trainer.precision=fp32 --set trainer.max_minutes=600; fi
+fi
+cli eval --run "$fp32" --checkpoints last --budgets all,100
+echo "bf16 against fp32 at step $step: compare $ssl/eval/curve.json (that step) with $fp32/eval/curve.json"
 
 budget=$(minutes "$ssl")
 echo "supervised baseline: $budget training minutes, as the SSL run"
