@@ -3,8 +3,8 @@
 #   1. SSL pre-training with configs/ssl/fashion-mnist-2h.yaml (bf16, a checkpoint every 15 minutes);
 #   2. its accuracy curve: every checkpoint, the fast protocols, all labels and 100 per class;
 #   3. the paper's probes (bounded variant, 4 views per image) on the last checkpoint, added to the curve;
-#   4. the bf16 bar: the same preset in fp32 up to the step of the SSL run's first checkpoint from step 800 on (same
-#      seed and schedule), probed like that checkpoint;
+#   4. the bf16 bar: the same preset in fp32 up to the step of one of the SSL run's checkpoints (FP32_STEP, default the
+#      first from step 800 on; same seed and schedule), probed like that checkpoint;
 #   5. the supervised baseline on the same 1,000 labels for the same training minutes as stage 1;
 #   6. its curve at 100 labels per class.
 # A stage that is done is skipped and a stopped training is resumed from its latest checkpoint, so the script can be
@@ -49,7 +49,9 @@ train configs/ssl/fashion-mnist-2h.yaml "$ssl" --set trainer.max_minutes=$((125 
 cli eval --run "$ssl" --checkpoints all --budgets all,100
 cli eval --run "$ssl" --checkpoints last --protocol paper --probe-views 4 --budgets all,100
 
-step=$(ls "$ssl/checkpoints" | sed -n 's/^step-0*\([0-9][0-9]*\)$/\1/p' | sort -n | awk '$1 >= 800' | head -1)
+# FP32_STEP picks the checkpoint to match (default: the first from step 800 on); fp32 trains at about 0.4x the speed.
+step=${FP32_STEP:-$(ls "$ssl/checkpoints" | sed -n 's/^step-0*\([0-9][0-9]*\)$/\1/p' | sort -n | awk '$1 >= 800' | head -1)}
+[ -d "$ssl/checkpoints/$(printf 'step-%08d' "$step")" ] || { echo "FP32_STEP=$step: $ssl has no checkpoint at that step" >&2; exit 2; }
 fp32=$out/fp32-$step
 if [ ! -d "$fp32/checkpoints/$(printf 'step-%08d' "$step")" ]; then
     if [ -d "$fp32/checkpoints" ]; then cli train --resume --run-dir "$fp32" --max-steps "$step" --set trainer.max_minutes=600
