@@ -274,8 +274,9 @@ public sealed partial class RunStore : IDisposable
     {
         // LiteDB's shared engine releases its file mutex on Dispose; when the last open was made on another thread
         // (a background query racing a portal shutdown) that release throws. The file is closed either way: a
-        // shutdown must not fail over it.
+        // shutdown must not fail over it. Mutex.ReleaseMutex documents exactly ApplicationException (not a subclass)
+        // for a release from a thread that does not own the mutex, so the type says which failure this is.
         try { _db.Dispose(); }
-        catch (ApplicationException e) when (e.Message.Contains("synchroniz", StringComparison.OrdinalIgnoreCase)) { }
+        catch (ApplicationException e) when (e.GetType() == typeof(ApplicationException)) { }
     }
 }

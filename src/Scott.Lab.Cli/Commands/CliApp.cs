@@ -12,6 +12,9 @@ public static class CliApp
 {
     public const int ExitConfigError = 2;
     public const int ExitFailure = 1;
+    /// <summary>`export --names reference` of a model the reference's layout cannot express (--names own can): the
+    /// portal's automatic choice of names reads this code, not the message.</summary>
+    public const int ExitNoReferenceLayout = 3;
 
     public static readonly Option<string[]> PluginFolders = new("--plugins")
     {

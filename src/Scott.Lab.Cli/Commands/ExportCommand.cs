@@ -47,11 +47,12 @@ public static class ExportCommand
             ReferenceModelArgs? args = null;
             try { args = ReferenceModelArgs.FromSpec(assembled.Resolved, assembled.Dataset.Channels); }
             catch (InteropException e) when (keyNames == KeyNames.Own) { stderr.WriteLine($"export: own names only ({e.Message})"); }
-            catch (InteropException e) { throw new ConfigException($"export: {e.Message}"); }
+            catch (InteropException e) { return NoReferenceLayout(e, stderr); }
             var state = Checkpoints.Load(used, assembled.Objective, null);
 
             List<KeyValuePair<string, TorchSharp.torch.Tensor>> tensors;
             try { tensors = ModelInterop.Export(assembled.Objective, which, keyNames, args); }
+            catch (InteropException e) when (keyNames == KeyNames.Reference) { return NoReferenceLayout(e, stderr); }
             catch (InteropException e) { throw new ConfigException($"export: {e.Message}"); }
             try
             {
@@ -89,6 +90,13 @@ public static class ExportCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The reference's names cannot carry this model (its tokenizer, its parameters): a distinct exit code.</summary>
+    private static int NoReferenceLayout(InteropException e, TextWriter stderr)
+    {
+        stderr.WriteLine($"error: export: {e.Message}");
+        return CliApp.ExitNoReferenceLayout;
     }
 
     private static T Parse<T>(Func<T> parse, string option)

@@ -27,17 +27,16 @@ public sealed class RunsTable
         var evaluations = store.EvaluationsOf(runs.Select(r => r.Id).ToList());
         var now = DateTime.UtcNow;
         var rows = runs.Select(r => new RunRow(r, summaries.GetValueOrDefault(r.Id), evaluations.GetValueOrDefault(r.Id) ?? [], now)).ToList();
+        var table = Build(rows, view);
+        bool narrowed = view.Search is not null || view.Status is not null || view.Tag is not null;
+        if (table.FilterError is null || !narrowed) return table;
         // A search, status or tag can leave out every run that has a column the filter names: that column is still
-        // one of the store's, not a typo. Their keys come from the records and the stored summaries (no rows read).
-        IEnumerable<string> storeColumns = [];
-        if (!string.IsNullOrWhiteSpace(view.Filter) && (view.Search is not null || view.Status is not null || view.Tag is not null))
-        {
-            var all = store.List(new RunQuery(Limit: limit));
-            var allEvaluations = store.EvaluationsOf(all.Select(r => r.Id).ToList());
-            var stored = new RunMetricSummaries(store).Stored(all.Select(r => r.Id).ToList());
-            storeColumns = RunColumns.Available(all.Select(r => new RunRow(r, stored.GetValueOrDefault(r.Id), allEvaluations.GetValueOrDefault(r.Id) ?? [], now)))
-                .Select(c => c.Key).ToList();
-        }
+        // one of the store's, not a typo. Only then are the other runs' keys read (records and stored summaries).
+        var all = store.List(new RunQuery(Limit: limit));
+        var allEvaluations = store.EvaluationsOf(all.Select(r => r.Id).ToList());
+        var stored = new RunMetricSummaries(store).Stored(all.Select(r => r.Id).ToList());
+        var storeColumns = RunColumns.Available(all.Select(r => new RunRow(r, stored.GetValueOrDefault(r.Id), allEvaluations.GetValueOrDefault(r.Id) ?? [], now)))
+            .Select(c => c.Key).ToList();
         return Build(rows, view, storeColumns);
     }
 

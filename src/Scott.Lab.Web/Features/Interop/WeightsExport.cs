@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.IO.Compression;
+using Scott.Lab.Cli.Commands;
 using Scott.Lab.Engine.Analysis;
 using Scott.Lab.Runs;
 using Scott.Lab.Web.Features.Sessions;
@@ -29,14 +30,20 @@ public sealed class WeightsExport(RunStore store, WorkerCommandLine commandLine,
     public async Task<(string Zip, string DownloadName)> ExportAsync(string runId, string? checkpoint, string part, string format, CancellationToken cancel, string? names = null)
     {
         if (names is not (null or "auto" or "reference" or "own")) throw new InteropRequestException($"names: '{names}' is not one of reference, own, auto.");
-        if (names is null or "auto")
-        {
-            try { return await ExportAsync(runId, checkpoint, part, format, cancel, "reference"); }
-            catch (InteropRequestException e) when (e.Message.Contains("--names own", StringComparison.Ordinal))
-            {
-                return await ExportAsync(runId, checkpoint, part, format, cancel, "own");
-            }
-        }
+        if (names is "reference" or "own") return Made(await ExportOnceAsync(runId, checkpoint, part, format, names, cancel));
+        // auto: the CLI says with its own exit code when the reference's layout cannot express the model.
+        var viaReference = await ExportOnceAsync(runId, checkpoint, part, format, "reference", cancel);
+        return viaReference.Files ?? Made(await ExportOnceAsync(runId, checkpoint, part, format, "own", cancel));
+    }
+
+    /// <summary>The zip, or why the reference's names cannot carry the model (<see cref="CliApp.ExitNoReferenceLayout"/>).</summary>
+    private readonly record struct Outcome((string Zip, string DownloadName)? Files, string? NoReferenceLayout);
+
+    private static (string Zip, string DownloadName) Made(Outcome outcome) =>
+        outcome.Files ?? throw new InteropRequestException($"scott-lab export: {outcome.NoReferenceLayout}");
+
+    private async Task<Outcome> ExportOnceAsync(string runId, string? checkpoint, string part, string format, string names, CancellationToken cancel)
+    {
         var run = store.Get(runId) ?? throw new InteropRequestException($"No run '{runId}'. GET /api/runs lists the runs.", notFound: true);
         if (!Parts.Contains(part)) throw new InteropRequestException($"part: '{part}' is not one of {string.Join(", ", Parts)}.");
         if (!Formats.Contains(format)) throw new InteropRequestException($"format: '{format}' is not one of {string.Join(", ", Formats)}.");
@@ -49,14 +56,15 @@ public sealed class WeightsExport(RunStore store, WorkerCommandLine commandLine,
         string weights = Path.Combine(exports, stem + (format == "pytorch" ? ".pt" : ".safetensors"));
         string zip = Path.Combine(exports, $"{stem}-{format}.zip");
         string download = $"{run.Name}-{stem}-{format}.zip".Replace(' ', '_');
-        if (File.Exists(zip)) return (zip, download);
+        if (File.Exists(zip)) return new((zip, download), null);
 
         await _one.WaitAsync(cancel);
         try
         {
-            if (File.Exists(zip)) return (zip, download);
+            if (File.Exists(zip)) return new((zip, download), null);
             Directory.CreateDirectory(exports);
             var (code, output) = await RunCliAsync(commandLine.Export(run, folder, part, format, names, weights), cancel);
+            if (code == CliApp.ExitNoReferenceLayout) return new(null, LastLines(output, 6));
             if (code != 0 || !File.Exists(weights))
                 throw new InteropRequestException($"scott-lab export failed (exit code {code}): {LastLines(output, 6)}");
             string temp = zip + ".tmp";
@@ -67,7 +75,7 @@ public sealed class WeightsExport(RunStore store, WorkerCommandLine commandLine,
                 if (File.Exists(sidecar)) archive.CreateEntryFromFile(sidecar, Path.GetFileName(sidecar));
             }
             File.Move(temp, zip, overwrite: true);
-            return (zip, download);
+            return new((zip, download), null);
         }
         finally
         {
