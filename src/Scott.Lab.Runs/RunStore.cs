@@ -84,15 +84,19 @@ public sealed partial class RunStore : IDisposable
 
     public RunRecord? Get(string id) => _runs.FindById(id);
 
-    /// <summary>The run whose folder is <paramref name="directory"/>, or null when this store has none there.</summary>
+    /// <summary>
+    /// The run whose folder is <paramref name="directory"/>, or null when this store has none there. A folder that was
+    /// deleted and trained into again has a record per run; the newest is the one whose files are there now.
+    /// </summary>
     public RunRecord? FindByDirectory(string directory)
     {
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
         // Folders are stored as full paths (Create makes them so), so the index finds them; a folder written another
         // way (a relative path, a trailing separator) is still found by the scan.
-        if (_runs.FindOne(r => r.Directory == full) is { } indexed) return indexed;
-        return List(new RunQuery(Limit: int.MaxValue)).FirstOrDefault(r =>
-            r.Directory.Length > 0 && string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(r.Directory)), full, StringComparison.Ordinal));
+        if (_runs.Find(r => r.Directory == full).MaxBy(r => r.CreatedUtc) is { } indexed) return indexed;
+        return List(new RunQuery(Limit: int.MaxValue)).Where(r =>
+            r.Directory.Length > 0 && string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(r.Directory)), full, StringComparison.Ordinal))
+            .MaxBy(r => r.CreatedUtc);
     }
 
     /// <summary>

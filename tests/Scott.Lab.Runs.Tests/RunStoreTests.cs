@@ -48,6 +48,21 @@ public sealed class RunStoreTests : IDisposable
     }
 
     [Fact]
+    public void AFolderTrainedIntoAgainIsFoundAsItsNewestRun()
+    {
+        // `train --run-dir D`, the folder deleted, `train --run-dir D` again: eval and resume must find the second run.
+        using var store = new RunStore(_dir);
+        string folder = Path.Combine(_dir, "elsewhere", "sup");
+        var stale = store.Create(new RunRecord { Name = "first", Directory = folder, CreatedUtc = new DateTime(2026, 12, 2, 3, 35, 0, DateTimeKind.Utc) });
+        var newest = store.Create(new RunRecord { Name = "second", Directory = folder, CreatedUtc = new DateTime(2026, 12, 2, 3, 40, 0, DateTimeKind.Utc) });
+        var between = store.Create(new RunRecord { Name = "retry", Directory = folder, CreatedUtc = new DateTime(2026, 12, 2, 3, 37, 0, DateTimeKind.Utc) });
+        Assert.Equal(newest.Id, store.FindByDirectory(folder)?.Id);
+        Assert.Equal(newest.Id, store.FindByDirectory(folder + Path.DirectorySeparatorChar)?.Id);
+        Assert.NotEqual(stale.Id, between.Id);
+        Assert.Null(store.FindByDirectory(Path.Combine(_dir, "elsewhere", "other")));
+    }
+
+    [Fact]
     public void StoredSpecsAreUpgradedOnceByTheGivenUpgrade()
     {
         using var store = new RunStore(_dir);
