@@ -58,7 +58,10 @@ public sealed class RunStoreTests : IDisposable
         var between = store.Create(new RunRecord { Name = "retry", Directory = folder, CreatedUtc = new DateTime(2026, 12, 2, 3, 37, 0, DateTimeKind.Utc) });
         Assert.Equal(newest.Id, store.FindByDirectory(folder)?.Id);
         Assert.Equal(newest.Id, store.FindByDirectory(folder + Path.DirectorySeparatorChar)?.Id);
-        Assert.NotEqual(stale.Id, between.Id);
+        Assert.True(store.Delete(newest.Id));
+        Assert.Equal(between.Id, store.FindByDirectory(folder)?.Id); // by creation time, not by the order of creation
+        Assert.True(store.Delete(between.Id));
+        Assert.Equal(stale.Id, store.FindByDirectory(folder)?.Id);
         Assert.Null(store.FindByDirectory(Path.Combine(_dir, "elsewhere", "other")));
     }
 

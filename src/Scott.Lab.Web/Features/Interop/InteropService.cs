@@ -18,6 +18,8 @@ namespace Scott.Lab.Web.Features.Interop;
 public sealed class InteropRequestException(string message, bool notFound = false) : Exception(message)
 {
     public bool NotFound { get; } = notFound;
+    /// <summary>`scott-lab export --names reference` said (exit code 3) that the reference's layout cannot express the model.</summary>
+    public bool NoReferenceLayout { get; init; }
 }
 
 /// <summary>

@@ -30,19 +30,16 @@ public sealed class WeightsExport(RunStore store, WorkerCommandLine commandLine,
     public async Task<(string Zip, string DownloadName)> ExportAsync(string runId, string? checkpoint, string part, string format, CancellationToken cancel, string? names = null)
     {
         if (names is not (null or "auto" or "reference" or "own")) throw new InteropRequestException($"names: '{names}' is not one of reference, own, auto.");
-        if (names is "reference" or "own") return Made(await ExportOnceAsync(runId, checkpoint, part, format, names, cancel));
-        // auto: the CLI says with its own exit code when the reference's layout cannot express the model.
-        var viaReference = await ExportOnceAsync(runId, checkpoint, part, format, "reference", cancel);
-        return viaReference.Files ?? Made(await ExportOnceAsync(runId, checkpoint, part, format, "own", cancel));
+        if (names is null or "auto")
+        {
+            // The CLI says with its own exit code when the reference's layout cannot express the model.
+            try { return await ExportOnceAsync(runId, checkpoint, part, format, "reference", cancel); }
+            catch (InteropRequestException e) when (e.NoReferenceLayout) { return await ExportOnceAsync(runId, checkpoint, part, format, "own", cancel); }
+        }
+        return await ExportOnceAsync(runId, checkpoint, part, format, names, cancel);
     }
 
-    /// <summary>The zip, or why the reference's names cannot carry the model (<see cref="CliApp.ExitNoReferenceLayout"/>).</summary>
-    private readonly record struct Outcome((string Zip, string DownloadName)? Files, string? NoReferenceLayout);
-
-    private static (string Zip, string DownloadName) Made(Outcome outcome) =>
-        outcome.Files ?? throw new InteropRequestException($"scott-lab export: {outcome.NoReferenceLayout}");
-
-    private async Task<Outcome> ExportOnceAsync(string runId, string? checkpoint, string part, string format, string names, CancellationToken cancel)
+    private async Task<(string Zip, string DownloadName)> ExportOnceAsync(string runId, string? checkpoint, string part, string format, string names, CancellationToken cancel)
     {
         var run = store.Get(runId) ?? throw new InteropRequestException($"No run '{runId}'. GET /api/runs lists the runs.", notFound: true);
         if (!Parts.Contains(part)) throw new InteropRequestException($"part: '{part}' is not one of {string.Join(", ", Parts)}.");
@@ -56,15 +53,16 @@ public sealed class WeightsExport(RunStore store, WorkerCommandLine commandLine,
         string weights = Path.Combine(exports, stem + (format == "pytorch" ? ".pt" : ".safetensors"));
         string zip = Path.Combine(exports, $"{stem}-{format}.zip");
         string download = $"{run.Name}-{stem}-{format}.zip".Replace(' ', '_');
-        if (File.Exists(zip)) return new((zip, download), null);
+        if (File.Exists(zip)) return (zip, download);
 
         await _one.WaitAsync(cancel);
         try
         {
-            if (File.Exists(zip)) return new((zip, download), null);
+            if (File.Exists(zip)) return (zip, download);
             Directory.CreateDirectory(exports);
             var (code, output) = await RunCliAsync(commandLine.Export(run, folder, part, format, names, weights), cancel);
-            if (code == CliApp.ExitNoReferenceLayout) return new(null, LastLines(output, 6));
+            if (code == CliApp.ExitNoReferenceLayout)
+                throw new InteropRequestException($"scott-lab export: {LastLines(output, 6)}") { NoReferenceLayout = true };
             if (code != 0 || !File.Exists(weights))
                 throw new InteropRequestException($"scott-lab export failed (exit code {code}): {LastLines(output, 6)}");
             string temp = zip + ".tmp";
@@ -75,7 +73,7 @@ public sealed class WeightsExport(RunStore store, WorkerCommandLine commandLine,
                 if (File.Exists(sidecar)) archive.CreateEntryFromFile(sidecar, Path.GetFileName(sidecar));
             }
             File.Move(temp, zip, overwrite: true);
-            return new((zip, download), null);
+            return (zip, download);
         }
         finally
         {
