@@ -1,7 +1,9 @@
 using Bunit;
 using Scott.Lab.Engine.Evaluation;
 using Scott.Lab.Runs;
+using Scott.Lab.Web.Components.Charts;
 using Scott.Lab.Web.Features.Runs;
+using SymbolEnum = Plotly.Blazor.Traces.ScatterLib.MarkerLib.SymbolEnum;
 
 namespace Scott.Lab.Web.Tests.Components;
 
@@ -42,6 +44,35 @@ public sealed class AccuracyCurveChartTests : PortalComponentTest
         // Two lines of two points for the curve, and one flat line (two ends) for the supervised run's latest knn@10.
         Assert.Equal("6", cut.Find("[data-testid=accuracy-curve-chart]").GetAttribute("data-points"));
         Assert.Contains("2 evaluated checkpoints", cut.Find("[data-testid=accuracy-curve-chart-caption]").TextContent);
+
+        // Runs by colour and legend group, the protocol by marker, the label budget by dash (all labels solid).
+        var series = cut.FindComponent<LineChart>().Instance.Series;
+        Assert.Equal(["knn · all labels", "knn · 10/class", "knn · 10/class (final)"], series.Select(s => s.Name));
+        Assert.Equal(["ssl", "ssl", "sup"], series.Select(s => s.Style!.Group));
+        Assert.Equal(["#1f77b4", "#1f77b4", "#d62728"], series.Select(s => s.Color));
+        Assert.Equal(["solid", "dash", "dash"], series.Select(s => s.Style!.Dash));
+        Assert.All(series, s => Assert.Equal(SymbolEnum.Square, s.Style!.Marker));
+    }
+
+    [Fact]
+    public void OneRunsLinesAreColouredByProtocolAndDashedByBudget()
+    {
+        string ssl = RunFolder("ssl");
+        var curve = new AccuracyCurve();
+        CurveResult Linear(double top1, int? perClass = null) => new() { Protocol = "linear", LabelsPerClass = perClass, Top1 = top1, Selected = "lr" };
+        curve.Merge("step-00000020", 20, 1280, [Knn(0.5), Knn(0.3, 100), Knn(0.2, 10), Linear(0.55), Linear(0.35, 100)]);
+        curve.Write(ssl);
+
+        var cut = Render<AccuracyCurveChart>(p => p.Add(c => c.Runs, [new AccuracyCurveChart.CurveRun("ssl", ssl, "#1f77b4", [])]));
+
+        var series = cut.FindComponent<LineChart>().Instance.Series;
+        Assert.Equal(["knn · all labels", "knn · 100/class", "knn · 10/class", "linear · all labels", "linear · 100/class"], series.Select(s => s.Name));
+        Assert.All(series, s => Assert.Null(s.Style!.Group));
+        // The same protocol keeps its colour and marker across budgets; the two protocols differ in both.
+        Assert.Single(series.Where(s => s.Name.StartsWith("knn", StringComparison.Ordinal)).Select(s => s.Color).Distinct());
+        Assert.NotEqual(series[0].Color, series[3].Color);
+        Assert.NotEqual(series[0].Style!.Marker, series[3].Style!.Marker);
+        Assert.Equal(["solid", "dash", "dot", "solid", "dash"], series.Select(s => s.Style!.Dash));
     }
 
     [Fact]

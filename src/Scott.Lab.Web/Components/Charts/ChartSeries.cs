@@ -10,6 +10,10 @@ namespace Scott.Lab.Web.Components.Charts;
 /// <param name="Color">A CSS colour (e.g. a run's <see cref="RunColors"/> colour); null = the chart's palette.</param>
 public sealed record ChartSeries(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y, string? Color = null)
 {
+    /// <summary>How the line is drawn beyond its colour (null = a solid line with round markers).</summary>
+    public SeriesStyle? Style { get; init; }
+
+
     /// <summary>A series from (x, y) pairs, e.g. <c>ChartSeries.From("top-1", rows.Select(r => ((double)r.Images, r.Top1)))</c>.</summary>
     public static ChartSeries From(string name, IEnumerable<(double X, double Y)> points, string? color = null)
     {
@@ -23,12 +27,23 @@ public sealed record ChartSeries(string Name, IReadOnlyList<double> X, IReadOnly
 }
 
 /// <summary>
+/// Dash and marker of a line, and the legend group it is listed under: lets one chart tell apart two things at once
+/// (a run by colour, a protocol by marker, a label budget by dash) where colour alone would run out.
+/// </summary>
+/// <param name="Dash">A plotly dash name: solid, dot, dash, longdash, dashdot, longdashdot.</param>
+/// <param name="Marker">The marker's shape (plotly's symbols); null = a circle.</param>
+/// <param name="Group">The legend group's title; lines of one group are listed together under it.</param>
+public sealed record SeriesStyle(string? Dash = null, Plotly.Blazor.Traces.ScatterLib.MarkerLib.SymbolEnum? Marker = null, string? Group = null);
+
+/// <summary>
 /// What a <see cref="LineChart"/> draws of one series, computed on the server: the finite points, EMA-smoothed
 /// (when asked) over all of them, then LTTB-downsampled to a pixel-sized count so that a 20k-step run costs the
 /// browser a thousand points. Pure, so that tests can check it without a browser.
 /// </summary>
 public sealed record PreparedSeries(string Name, string? Color, double[] X, double[] Y, double[] RawY)
 {
+    public SeriesStyle? Style { get; init; }
+
     public static PreparedSeries Prepare(ChartSeries series, double smoothing, bool logY, int maxPoints)
     {
         int n = Math.Min(series.X.Count, series.Y.Count);
@@ -44,10 +59,11 @@ public sealed record PreparedSeries(string Name, string? Color, double[] X, doub
         }
         double[] x0 = [.. xs], raw = [.. ys];
         double[] smooth = ComparisonBuilder.Smooth(raw, smoothing);
-        if (x0.Length <= maxPoints) return new PreparedSeries(series.Name, series.Color, x0, smooth, raw);
+        if (x0.Length <= maxPoints) return new PreparedSeries(series.Name, series.Color, x0, smooth, raw) { Style = series.Style };
         // Points chosen on the raw curve, so a spike survives the cut whether or not the view smooths.
         int[] kept = Lttb.SelectIndices(x0, raw, Math.Max(3, maxPoints));
-        return new PreparedSeries(series.Name, series.Color, kept.Select(k => x0[k]).ToArray(), kept.Select(k => smooth[k]).ToArray(), kept.Select(k => raw[k]).ToArray());
+        return new PreparedSeries(series.Name, series.Color, kept.Select(k => x0[k]).ToArray(), kept.Select(k => smooth[k]).ToArray(), kept.Select(k => raw[k]).ToArray())
+            { Style = series.Style };
     }
 }
 
