@@ -47,12 +47,13 @@ public static class ExportCommand
             ReferenceModelArgs? args = null;
             try { args = ReferenceModelArgs.FromSpec(assembled.Resolved, assembled.Dataset.Channels); }
             catch (InteropException e) when (keyNames == KeyNames.Own) { stderr.WriteLine($"export: own names only ({e.Message})"); }
-            catch (InteropException e) { return NoReferenceLayout(e, stderr); }
+            catch (NoReferenceLayoutException e) { return NoReferenceLayout(e, stderr); }
+            catch (InteropException e) { throw new ConfigException($"export: {e.Message}"); }
             var state = Checkpoints.Load(used, assembled.Objective, null);
 
             List<KeyValuePair<string, TorchSharp.torch.Tensor>> tensors;
             try { tensors = ModelInterop.Export(assembled.Objective, which, keyNames, args); }
-            catch (InteropException e) when (keyNames == KeyNames.Reference) { return NoReferenceLayout(e, stderr); }
+            catch (NoReferenceLayoutException e) when (keyNames == KeyNames.Reference) { return NoReferenceLayout(e, stderr); }
             catch (InteropException e) { throw new ConfigException($"export: {e.Message}"); }
             try
             {
@@ -93,7 +94,7 @@ public static class ExportCommand
     }
 
     /// <summary>The reference's names cannot carry this model (its tokenizer, its parameters): a distinct exit code.</summary>
-    private static int NoReferenceLayout(InteropException e, TextWriter stderr)
+    private static int NoReferenceLayout(NoReferenceLayoutException e, TextWriter stderr)
     {
         stderr.WriteLine($"error: export: {e.Message}");
         return CliApp.ExitNoReferenceLayout;

@@ -82,9 +82,9 @@ public static class ModelInterop
             {
                 case LayoutKind.Parameter:
                     if (!own.TryGetValue(entry.Own!, out var p))
-                        throw new InteropException($"the {what} has no parameter '{entry.Own}' for the reference's '{entry.Reference}'; is it a model this project's reference layout does not describe? Export with --names own.");
+                        throw new NoReferenceLayoutException($"the {what} has no parameter '{entry.Own}' for the reference's '{entry.Reference}'; is it a model this project's reference layout does not describe? Export with --names own.");
                     if (!p.shape.SequenceEqual(entry.Shape))
-                        throw new InteropException($"the {what}'s '{entry.Own}' is [{string.Join(", ", p.shape)}] but the reference's '{entry.Reference}' is [{string.Join(", ", entry.Shape)}].");
+                        throw new NoReferenceLayoutException($"the {what}'s '{entry.Own}' is [{string.Join(", ", p.shape)}] but the reference's '{entry.Reference}' is [{string.Join(", ", entry.Shape)}].");
                     used.Add(entry.Own!);
                     value = p.detach().cpu().clone();
                     break;
@@ -99,7 +99,7 @@ public static class ModelInterop
         }
         var left = own.Keys.Where(k => !used.Contains(k)).ToList();
         if (left.Count > 0)
-            throw new InteropException($"the {what}'s parameters {string.Join(", ", left)} have no counterpart in the reference; export with --names own to keep this project's names.");
+            throw new NoReferenceLayoutException($"the {what}'s parameters {string.Join(", ", left)} have no counterpart in the reference; export with --names own to keep this project's names.");
         return result;
     }
 

@@ -4,7 +4,14 @@ using System.Text.Json.Nodes;
 namespace Scott.Lab.Engine.Interop;
 
 /// <summary>A run that the reference implementation cannot express, or weights that do not fit a run: one line, why and what to do.</summary>
-public sealed class InteropException(string message) : Exception(message);
+public class InteropException(string message) : Exception(message);
+
+/// <summary>
+/// The reference implementation's layout cannot carry this model (its tokenizer, a parameter it has no name for): the
+/// model's own names can. Told apart from other <see cref="InteropException"/>s (no target encoder, weights that do
+/// not fit) so that a caller can fall back to own names for this reason and no other.
+/// </summary>
+public sealed class NoReferenceLayoutException(string message) : InteropException(message);
 
 /// <summary>
 /// The model configuration in the argument names of the reference implementation's <c>get_model</c>
@@ -26,7 +33,7 @@ public sealed record ReferenceModelArgs(
 
     /// <summary>
     /// The reference arguments of a resolved run config (<see cref="Training.AssembledRun.Resolved"/>), or an
-    /// <see cref="InteropException"/> saying why the reference cannot build this model.
+    /// <see cref="NoReferenceLayoutException"/> saying why the reference cannot build this model.
     /// </summary>
     public static ReferenceModelArgs FromSpec(JsonObject resolved, int inChannels, string objectiveHint = "")
     {
@@ -47,7 +54,7 @@ public sealed record ReferenceModelArgs(
                 if (kernel != ScottKernel) differences.Add($"kernel_size {kernel}");
                 if (hidden != ScottHidden) differences.Add($"hidden_channels {hidden}");
                 if (differences.Count > 0)
-                    throw new InteropException(
+                    throw new NoReferenceLayoutException(
                         $"the reference cannot express this SCOTT tokenizer ({string.Join(", ", differences)}): its tokenizer is always " +
                         $"{ScottStages} stages of {ScottKernel}x{ScottKernel} convs with {ScottHidden} hidden channels. Only this project's own names (export --names own) carry such a model.");
                 name = "scott";
@@ -58,10 +65,10 @@ public sealed record ReferenceModelArgs(
                 patch = Int(options, "patch_size", 16);
                 break;
             default:
-                throw new InteropException($"the reference has no counterpart of tokenizer '{tokenizer}' (it knows scott and the plain ViT patch embedding). Only this project's own names (export --names own) carry such a model.");
+                throw new NoReferenceLayoutException($"the reference has no counterpart of tokenizer '{tokenizer}' (it knows scott and the plain ViT patch embedding). Only this project's own names (export --names own) carry such a model.");
         }
         if (imageSize % patch != 0)
-            throw new InteropException($"image size {imageSize} is not a multiple of the reference's patch size {patch}.");
+            throw new NoReferenceLayoutException($"image size {imageSize} is not a multiple of the reference's patch size {patch}.");
         string ffn = model["ffn"]?.ToString() ?? "swiglu";
         return new ReferenceModelArgs(name, imageSize, patch, inChannels, width, Int(model, "depth", 12), Int(model, "heads", 4),
             4.0, Int(model, "registers", 0), ffn, Num(model, "dropout"), Num(model, "attn_dropout"), Num(model, "drop_path"),

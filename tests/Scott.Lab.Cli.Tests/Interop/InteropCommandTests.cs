@@ -259,4 +259,23 @@ public class InteropCommandTests
         Assert.Equal(2, part.Exit);
         Assert.Contains("--part: 'decoder' is not one of encoder, target, predictor, all", part.Err);
     }
+
+    [Fact]
+    public void APartTheObjectiveLacksIsAnErrorNotALayoutTheReferenceCannotExpress()
+    {
+        // A plain ViT the reference can express, trained with an objective that keeps no predictor or target encoder.
+        string data = CliRunner.TempDir(), work = CliRunner.TempDir();
+        string run = Path.Combine(work, "supervised-vit");
+        string yaml = VitConfig.Replace("id: mim-jepa\n  options:\n    predictor_depth: 1", "id: supervised", StringComparison.Ordinal);
+        Assert.NotEqual(VitConfig, yaml);
+        Ok(data, "train", WriteConfig(yaml), "--run-dir", run);
+        foreach (string part in new[] { "predictor", "target" })
+        {
+            var (exit, _, error) = CliRunner.Run("--data-dir", data, "export", "--run", run, "--names", "reference", "--part", part, "--out", Path.Combine(work, part + ".safetensors"));
+            Assert.Equal(2, exit); // not ExitNoReferenceLayout: own names would not help, so the portal must not retry with them
+            Assert.Contains($"--part {part}", error);
+            Assert.Contains("export --part encoder", error);
+        }
+        Ok(data, "export", "--run", run, "--names", "reference", "--out", Path.Combine(work, "encoder.safetensors"));
+    }
 }

@@ -138,11 +138,11 @@ public class ReferenceKeysTests
             ["tokenizer"] = new JsonObject { ["id"] = tok, ["options"] = opts },
             ["model"] = new JsonObject { ["image_size"] = 64, ["width"] = 32 },
         };
-        var stages = Assert.Throws<InteropException>(() => ReferenceModelArgs.FromSpec(spec("scott", new JsonObject { ["stages"] = 1, ["hidden_channels"] = 16 }), 1));
+        var stages = Assert.Throws<NoReferenceLayoutException>(() => ReferenceModelArgs.FromSpec(spec("scott", new JsonObject { ["stages"] = 1, ["hidden_channels"] = 16 }), 1));
         Assert.Contains("stages 1, hidden_channels 16", stages.Message);
         Assert.Contains("2 stages of 7x7 convs with 64 hidden channels", stages.Message);
         Assert.DoesNotContain('\n', stages.Message);
-        var other = Assert.Throws<InteropException>(() => ReferenceModelArgs.FromSpec(spec("my-tokenizer", []), 3));
+        var other = Assert.Throws<NoReferenceLayoutException>(() => ReferenceModelArgs.FromSpec(spec("my-tokenizer", []), 3));
         Assert.Contains("no counterpart of tokenizer 'my-tokenizer'", other.Message);
     }
 }
