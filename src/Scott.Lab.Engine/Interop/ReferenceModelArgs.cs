@@ -32,7 +32,7 @@ public sealed record ReferenceModelArgs(
     public int FfnHidden => FfnLayer == "swiglu" ? SwiGluHidden : (int)Math.Round(EmbedDim * MlpRatio);
 
     /// <summary>
-    /// The reference arguments of a resolved run config (<see cref="Training.AssembledRun.Resolved"/>), or an
+    /// The reference arguments of a resolved run config (<see cref="Training.AssembledRun.Resolved"/>), or a
     /// <see cref="NoReferenceLayoutException"/> saying why the reference cannot build this model.
     /// </summary>
     public static ReferenceModelArgs FromSpec(JsonObject resolved, int inChannels, string objectiveHint = "")

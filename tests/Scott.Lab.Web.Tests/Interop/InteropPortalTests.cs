@@ -57,7 +57,8 @@ public sealed class InteropApiTests : IDisposable
     public async Task ImportedWeightsBecomeAnImportedRunWithEmbeddingsToDownload()
     {
         var client = _host.CreateClient();
-        var response = await client.PostAsync("/api/runs/import", Form(VitWeights.Safetensors()));
+        byte[] sentBytes = VitWeights.Safetensors();
+        var response = await client.PostAsync("/api/runs/import", Form(sentBytes));
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         var run = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal("Imported", run["status"]!.GetValue<string>());
@@ -77,6 +78,30 @@ public sealed class InteropApiTests : IDisposable
 
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync($"/api/runs/{id}/embeddings.zip?split=holdout")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/runs/nope/embeddings.zip")).StatusCode);
+
+        // Exported again with the automatic names: the reference can express this ViT, so its keys are the
+        // reference's, and the weights come back as they went in.
+        var export = await client.GetAsync($"/api/runs/{id}/export.zip");
+        Assert.True(export.StatusCode == HttpStatusCode.OK, await export.Content.ReadAsStringAsync());
+        using var exported = new ZipArchive(await export.Content.ReadAsStreamAsync());
+        var weights = Assert.Single(exported.Entries, e => e.FullName.EndsWith(".safetensors", StringComparison.Ordinal));
+        Assert.DoesNotContain("own-names", weights.FullName);
+        using (var sidecar = new StreamReader(exported.GetEntry(weights.FullName + ".json")!.Open()))
+            Assert.Equal("reference", JsonNode.Parse(await sidecar.ReadToEndAsync())!["key_names"]!.GetValue<string>());
+        string back = Path.Combine(Path.GetTempPath(), "scott-lab-tests", $"back-{Guid.NewGuid():N}.safetensors");
+        weights.ExtractToFile(back);
+        string original = back + ".in.safetensors";
+        File.WriteAllBytes(original, sentBytes);
+        var sent = WeightsFile.Load(original).ToDictionary(kv => kv.Key, kv => kv.Value);
+        var received = WeightsFile.Load(back).ToDictionary(kv => kv.Key, kv => kv.Value);
+        Assert.Equal(sent.Keys.Order(), received.Keys.Order());
+        foreach (var (key, tensor) in sent)
+        {
+            Assert.Equal(tensor.shape, received[key].shape);
+            Assert.True(tensor.eq(received[key]).all().item<bool>(), $"{key} changed on the way through the portal");
+        }
+        File.Delete(back);
+        File.Delete(original);
     }
 
     [Fact]
