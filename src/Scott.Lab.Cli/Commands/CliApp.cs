@@ -10,11 +10,15 @@ namespace Scott.Lab.Cli.Commands;
 /// <summary>Builds the command tree and turns every expected failure into a one-line error and an exit code.</summary>
 public static class CliApp
 {
-    public const int ExitConfigError = 2;
+    // Every exit code of every command, in one place: 0 done, 1 failure, 2 configuration error; 3 is a command's own
+    // outcome that its caller (the portal) acts on, and means one thing per command.
     public const int ExitFailure = 1;
+    public const int ExitConfigError = 2;
     /// <summary>`export --names reference` of a model the reference's layout cannot express (--names own can): the
     /// portal's automatic choice of names reads this code, not the message.</summary>
     public const int ExitNoReferenceLayout = 3;
+    /// <summary>`worker`: another live worker trains the run (holds its claim), so this one changed nothing.</summary>
+    public const int ExitNotClaimed = 3;
 
     public static readonly Option<string[]> PluginFolders = new("--plugins")
     {

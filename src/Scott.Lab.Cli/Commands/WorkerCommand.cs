@@ -42,7 +42,7 @@ public static class WorkerCommand
     }
 
     /// <summary>Exit code of a worker that could not claim its run.</summary>
-    public const int NotClaimed = 3;
+    public const int NotClaimed = CliApp.ExitNotClaimed;
 
     private static int Execute(ParseResult parsed, string id, string? claimToken, TextWriter stdout, TextWriter stderr)
     {
