@@ -10,8 +10,8 @@ namespace Scott.Lab.Cli.Commands;
 /// <summary>Builds the command tree and turns every expected failure into a one-line error and an exit code.</summary>
 public static class CliApp
 {
-    // Every exit code of every command, in one place: 0 done, 1 failure, 2 configuration error; 3 is a command's own
-    // outcome that its caller (the portal) acts on, and means one thing per command.
+    // Every exit code of every command, in one place: 0 done, 1 failure, 2 configuration error; 3 is an outcome of one
+    // command that is neither success nor an error, and means one thing per command.
     public const int ExitFailure = 1;
     public const int ExitConfigError = 2;
     /// <summary>`export --names reference` of a model the reference's layout cannot express (--names own can): the
