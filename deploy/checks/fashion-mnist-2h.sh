@@ -7,7 +7,7 @@
 #   4. the bf16 bar: the same preset in fp32 up to the step of one of the SSL run's checkpoints (FP32_STEP, default the
 #      first from step 800 on; same seed and schedule), probed like that checkpoint;
 #   5. the supervised baseline on the same 1,000 labels for the same training minutes as stage 1;
-#   6. its curve at 100 labels per class.
+#   6. its curve at 100 labels per class, and the paper's probes on its last checkpoint.
 # A stage that is done is skipped and a stopped training is resumed from its latest checkpoint, so the script can be
 # run again after any stop. Training times are what the runs measure, so keep the machine quiet in stages 1 and 5
 # (the results of the other stages do not depend on the load).
@@ -68,4 +68,6 @@ budget=$(minutes "$ssl")
 echo "supervised baseline: $budget training minutes, as the SSL run"
 train configs/baselines/fashion-mnist-supervised-2h.yaml "$supervised" --set trainer.max_minutes=$((budget - $(minutes "$supervised")))
 cli eval --run "$supervised" --checkpoints all --budgets 100
+# Its last checkpoint also gets the paper's probes, so that both sides of the bar choose among the same four probes.
+cli eval --run "$supervised" --checkpoints last --protocol paper --probe-views 4 --budgets 100
 echo "curves: $ssl/eval/curve.json and $supervised/eval/curve.json; compare the two runs in the portal to see them overlaid"
