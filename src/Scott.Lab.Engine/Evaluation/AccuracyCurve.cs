@@ -49,7 +49,11 @@ public sealed record CurveResult
     public int Seed { get; init; }
 
     /// <summary>What a line of the curve is: one protocol at one label budget.</summary>
-    [JsonIgnore] public string Line => Protocol + (LabelsPerClass is { } n ? $" · {n}/class" : " · all labels");
+    [JsonIgnore] public string Line => LineName(Protocol, LabelsPerClass);
+
+    /// <summary>A line's name: "knn · all labels", "linear · 100/class".</summary>
+    public static string LineName(string protocol, int? labelsPerClass) =>
+        protocol + (labelsPerClass is { } n ? $" · {n}/class" : " · all labels");
 
     public static CurveResult From(EvalResult r) => new()
     {
@@ -143,10 +147,14 @@ public sealed class AccuracyCurve
         File.Move(temp, file, overwrite: true);
     }
 
-    /// <summary>The curve as lines (protocol · budget) of (images seen, test top-1), for charts.</summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<(long ImagesSeen, double Top1)>> Lines() =>
-        Points.SelectMany(p => p.Results.Select(r => (r.Line, p.ImagesSeen, r.Top1)))
-            .GroupBy(x => x.Line)
-            .OrderBy(g => g.Key, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => (IReadOnlyList<(long, double)>)g.Select(x => (x.ImagesSeen, x.Top1)).ToList());
+    /// <summary>
+    /// The curve as lines of (images seen, test top-1), one per protocol and label budget, for charts: by protocol,
+    /// then all labels before the budgets from the largest down.
+    /// </summary>
+    public IReadOnlyList<(string Protocol, int? LabelsPerClass, IReadOnlyList<(long ImagesSeen, double Top1)> Points)> Lines() =>
+        Points.SelectMany(p => p.Results.Select(r => (r.Protocol, r.LabelsPerClass, p.ImagesSeen, r.Top1)))
+            .GroupBy(x => (x.Protocol, x.LabelsPerClass))
+            .OrderBy(g => g.Key.Protocol, StringComparer.Ordinal).ThenByDescending(g => g.Key.LabelsPerClass ?? int.MaxValue)
+            .Select(g => (g.Key.Protocol, g.Key.LabelsPerClass, (IReadOnlyList<(long, double)>)g.Select(x => (x.ImagesSeen, x.Top1)).ToList()))
+            .ToList();
 }

@@ -13,7 +13,6 @@ public sealed record ChartSeries(string Name, IReadOnlyList<double> X, IReadOnly
     /// <summary>How the line is drawn beyond its colour (null = a solid line with round markers).</summary>
     public SeriesStyle? Style { get; init; }
 
-
     /// <summary>A series from (x, y) pairs, e.g. <c>ChartSeries.From("top-1", rows.Select(r => ((double)r.Images, r.Top1)))</c>.</summary>
     public static ChartSeries From(string name, IEnumerable<(double X, double Y)> points, string? color = null)
     {
