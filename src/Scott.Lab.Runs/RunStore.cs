@@ -274,13 +274,14 @@ public sealed partial class RunStore : IDisposable
     public RunRecord? SetEvaluationProgress(string runId, EvaluationProgress progress) =>
         TryUpdate(runId, run => ApplyEvaluationProgress(run, progress));
 
-    public void Dispose()
-    {
-        // LiteDB's shared engine releases its file mutex on Dispose; when the last open was made on another thread
-        // (a background query racing a portal shutdown) that release throws. The file is closed either way: a
-        // shutdown must not fail over it. Mutex.ReleaseMutex documents exactly ApplicationException (not a subclass)
-        // for a release from a thread that does not own the mutex, so the type says which failure this is.
-        try { _db.Dispose(); }
-        catch (ApplicationException e) when (e.GetType() == typeof(ApplicationException)) { }
-    }
+    /// <summary>
+    /// Leaves the database file alone, on purpose. In shared mode LiteDB holds the file only while an operation runs
+    /// and releases it when that operation ends, so an idle store has nothing to close. <c>LiteDatabase.Dispose</c>
+    /// closes the engine without waiting for an operation in flight on another thread (a background query racing a
+    /// portal shutdown): that operation then fails or leaves LiteDB's machine-wide lock held for good, and its
+    /// half-done transaction is finalized later, which in LiteDB 5 throws on the finalizer thread and kills the
+    /// process (litedb-org/LiteDB#2828, "discarded page must be writable"; fixed only in the 6.x prereleases, not
+    /// served here). An operation still running when the store is disposed finishes normally and closes the file.
+    /// </summary>
+    public void Dispose() { }
 }

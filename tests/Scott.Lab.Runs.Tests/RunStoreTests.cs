@@ -193,4 +193,40 @@ public sealed class RunStoreTests : IDisposable
         Assert.NotNull(store.Get(broken.Id)!.LegacySpecYaml);
         Assert.Equal(0, store.MigrateLegacySpecs(yaml => Scott.Lab.Engine.Config.ConfigLoader.ParseTree(yaml, "legacy")));
     }
+
+    /// <summary>A portal shutting down disposes the store while background work still writes to it. LiteDB's own
+    /// Dispose closed the engine under those writes: they failed, LiteDB's machine-wide lock could stay held (the next
+    /// open hung) and a half-done transaction was later finalized, killing the process (CI, "discarded page must be
+    /// writable"). The race was lost in about one round in four before the fix; four rounds catch it most times.</summary>
+    [Fact(Timeout = 120_000)]
+    public async Task DisposingTheStoreWhileAnotherThreadWritesLosesNoWriteAndLeavesTheFileUsable()
+    {
+        const int writes = 150;
+        for (var round = 0; round < 4; round++)
+        {
+            var dir = Path.Combine(_dir, $"round-{round}");
+            var store = new RunStore(dir);
+            var id = store.Create(new RunRecord { Name = "busy", Dataset = "fashion-mnist" }).Id;
+            var started = new TaskCompletionSource();
+            var writers = Enumerable.Range(0, 2).Select(writer => Task.Run(() =>
+            {
+                started.TrySetResult();
+                for (var i = 0; i < writes; i++)
+                {
+                    store.Update(id, run => run.Notes = $"{writer}:{i}");
+                    store.AppendMetrics(id, writer * writes + i, new Dictionary<string, double> { ["loss"] = i });
+                    store.Metrics(id, afterStep: writer * writes + i - 1);
+                }
+            })).ToArray();
+            await started.Task;
+            await Task.Delay(10 + 10 * round);
+            store.Dispose();
+            await Task.WhenAll(writers); // a write that failed throws here
+
+            using var reopened = new RunStore(dir);
+            Assert.Equal(2 * writes, reopened.Metrics(id).Count);
+            Assert.EndsWith($":{writes - 1}", reopened.Get(id)!.Notes);
+            Assert.NotNull(reopened.SetStatus(id, RunStatus.Completed));
+        }
+    }
 }

@@ -98,9 +98,8 @@ public abstract class PortalComponentTest : BunitContext, IAsyncLifetime
     async Task IAsyncLifetime.DisposeAsync()
     {
         await DisposeAsync();
-        // A page's timer tick may still be inside the store on another thread; LiteDB's shared mode then refuses
-        // to release its mutex from this one. Each test has its own database, so that is harmless here.
-        try { Store.Dispose(); } catch (ApplicationException) { }
+        // A page's timer tick may still be inside the store on another thread: RunStore.Dispose lets it finish.
+        Store.Dispose();
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
     }
 
