@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Serialization;
 using Scott.Lab.Abstractions.Data;
 using Scott.Lab.Abstractions.Models;
+using Scott.Lab.Abstractions.Objectives;
 using static TorchSharp.torch;
 
 namespace Scott.Lab.Engine.Evaluation;
@@ -173,6 +174,7 @@ public sealed class EvalRunner(IImageDataset dataset, EncoderModule? encoder, in
         LabelledInputs Standardised(FeatureSet set) => new((set.Pooled - mean) / std, set.Labels);
         long dim = train.Pooled.shape[1];
         var candidates = new List<ProbeCandidate>();
+        SeedProbeHeads(request.Seed, stream: 35);
         foreach (var lr in new[] { 1e-3, 3e-3, 1e-2 })
             foreach (var wd in new[] { 1e-4, 1e-2, 1e-1 })
                 candidates.Add(new ProbeCandidate($"linear lr={lr:G2} wd={wd:G2}", new LinearHead(dim, classes), lr, wd));
@@ -181,6 +183,13 @@ public sealed class EvalRunner(IImageDataset dataset, EncoderModule? encoder, in
         foreach (var c in candidates) c.Head.Dispose();
         return (outcome.Selected.Name + $" epoch={outcome.Selected.BestEpoch}", outcome.Validation, outcome.Test, outcome.Candidates);
     }
+
+    /// <summary>
+    /// Seeds torch's global generator before the probe heads are made: their initial weights (and the attentive
+    /// heads' dropout) then come from the request's seed, not from whatever drew on the generator before, so one
+    /// checkpoint evaluated twice (alone, or in an accuracy curve after other checkpoints) gives the same result.
+    /// </summary>
+    private static void SeedProbeHeads(int seed, int stream) => manual_seed(StepSeed.For(seed, 0, stream));
 
     private static (string, ClassificationMetrics, ClassificationMetrics, IReadOnlyList<CandidateResult>?) Knn(
         FeatureSet train, FeatureSet validation, FeatureSet test, int classes, Action<EvalProgress>? progress)
@@ -203,6 +212,7 @@ public sealed class EvalRunner(IImageDataset dataset, EncoderModule? encoder, in
         long heads = Math.Max(1, dim / 64);
         while (dim % heads != 0) heads--;
         var candidates = new List<ProbeCandidate>();
+        SeedProbeHeads(request.Seed, stream: 36);
         foreach (var lr in new[] { 1e-3, 3e-3 })
         {
             candidates.Add(new ProbeCandidate($"attentive-pooling lr={lr:G2}", new AttentivePoolingHead(dim, classes), lr, 0.01));

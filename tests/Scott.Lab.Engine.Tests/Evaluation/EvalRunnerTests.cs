@@ -39,4 +39,23 @@ public class EvalRunnerTests
         var e = Assert.Throws<ArgumentException>(() => new EvalRunner(dataset, null, 2, CPU, null).Run(PixelKnn, [], null));
         Assert.Contains("No label budget", e.Message);
     }
+
+    /// <summary>The 2-hour baseline's last checkpoint, probed alone and inside an accuracy curve, gave two linear
+    /// results (82.44 and 82.40): the heads drew their initial weights from whatever had used torch's generator before.</summary>
+    [Fact]
+    public void AProbeGivesTheSameResultHoweverTorchsGeneratorWasUsedBefore()
+    {
+        using var dataset = new LabelledFakeDataset(train: 2000, test: 400, classes: 10);
+        var runner = new EvalRunner(dataset, null, imageSize: 2, CPU, null);
+        var request = new EvalRequest([EvalProtocol.Linear], EvalSubject.Pixels, LabelsPerClass: 20, LinearEpochs: 5, MinSteps: 40);
+
+        var first = runner.Run(request, checkpoint: null).Single();
+        using (rand(1000)) { } // other work drew on the generator in between
+        var second = runner.Run(request, checkpoint: null).Single();
+
+        Assert.Equal(first.Selected, second.Selected);
+        Assert.Equal(first.Validation, second.Validation);
+        Assert.Equal(first.Test, second.Test);
+        Assert.Equal(first.Candidates!, second.Candidates!); // every candidate's best epoch and validation score
+    }
 }
