@@ -28,20 +28,81 @@ public sealed partial class RunStore : IDisposable
         mapper.Entity<EvaluationProgress>().Ignore(p => p.IsActive);
         SpecDocuments.Register(mapper);
         RegisterSweepTypes(mapper);
-        _db = new LiteDatabase(new ConnectionString { Filename = DatabaseFile, Connection = ConnectionType.Shared }, mapper);
+        if (NotALiteDbFile(DatabaseFile) is { } problem) throw new RunStoreUnreadableException(DatabaseFile, problem);
+        // AutoRebuild: a file that LiteDB itself found damaged (and marked so) is rebuilt from its readable pages on
+        // the next open, with a backup of the damaged file beside it.
+        _db = new LiteDatabase(new ConnectionString { Filename = DatabaseFile, Connection = ConnectionType.Shared, AutoRebuild = true }, mapper);
         _runs = _db.GetCollection<RunRecord>("runs");
         _metrics = _db.GetCollection<MetricRow>("metrics");
         _evaluations = _db.GetCollection<EvaluationRecord>("evaluations");
         _artifacts = _db.GetCollection<ArtifactRecord>("artifacts");
         _resources = _db.GetCollection<ResourceSample>("resources");
+        _sweeps = _db.GetCollection<Sweeps.SweepRecord>("sweeps");
+        try { EnsureIndexes(); } // the first operations that read the file
+        catch (Exception e) when (IsUnreadableContent(e))
+        {
+            throw new RunStoreUnreadableException(DatabaseFile, e);
+        }
+    }
+
+    private void EnsureIndexes()
+    {
         _runs.EnsureIndex(r => r.Status);
         _runs.EnsureIndex(r => r.Directory);
         _metrics.EnsureIndex(m => m.RunId);
         _evaluations.EnsureIndex(e => e.RunId);
         _artifacts.EnsureIndex(a => a.RunId);
         _runs.EnsureIndex(r => r.SweepId);
-        _sweeps = _db.GetCollection<Sweeps.SweepRecord>("sweeps");
         _resources.EnsureIndex(r => r.RunId);
+    }
+
+    private const int LiteDbPageSize = 8192;
+    private const int LiteDbSignatureOffset = 32; // LiteDB 5's HeaderPage.P_HEADER_INFO
+    private static readonly byte[] LiteDbSignature = "** This is a LiteDB file **"u8.ToArray(); // HeaderPage.HEADER_INFO
+
+    /// <summary>
+    /// Why a store file is not a LiteDB 5 file, or null when it looks like one (or is missing or empty: a new store).
+    /// Checked before LiteDB opens it because LiteDB crops a file that is not a whole number of pages, and starts one
+    /// shorter than a page afresh: a torn or foreign file would be changed before any error was raised.
+    /// </summary>
+    private static Exception? NotALiteDbFile(string file)
+    {
+        var info = new FileInfo(file);
+        if (!info.Exists || info.Length == 0) return null;
+        if (info.Length % LiteDbPageSize != 0)
+            return new InvalidDataException($"its {info.Length:N0} bytes are not a whole number of LiteDB's {LiteDbPageSize:N0}-byte pages");
+        var head = new byte[LiteDbSignatureOffset + LiteDbSignature.Length];
+        using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            stream.ReadExactly(head);
+        return head.AsSpan(LiteDbSignatureOffset).SequenceEqual(LiteDbSignature) ? null
+            : new InvalidDataException("its first page lacks LiteDB's header signature");
+    }
+
+    /// <summary>
+    /// Whether opening failed on the file's content (garbage, a torn header, another program's file) rather than on
+    /// access to it: a file that cannot be read or is locked is not the kind to move aside.
+    /// </summary>
+    private static bool IsUnreadableContent(Exception e) => e switch
+    {
+        IOException or UnauthorizedAccessException or OutOfMemoryException => false,
+        LiteException lite => lite.ErrorCode is not (LiteException.LOCK_TIMEOUT or LiteException.ALREADY_OPEN_DATAFILE
+            or LiteException.DATABASE_SHUTDOWN or LiteException.FILE_NOT_FOUND or LiteException.ENGINE_DISPOSED),
+        _ => true, // LiteDB reads a garbage header into out-of-range dates, bad casts and indexes
+    };
+
+    /// <summary>
+    /// Renames an unreadable store file (and LiteDB's log file beside it) to <c>scott-lab.db.unreadable-UTC</c>,
+    /// deleting nothing, so that a new store can start in its place. Returns the new path of the store file.
+    /// </summary>
+    public static string MoveAside(string dataDir, DateTime nowUtc)
+    {
+        string file = Path.Combine(Path.GetFullPath(dataDir), FileName);
+        string moved = $"{file}.unreadable-{nowUtc:yyyyMMdd-HHmmss}";
+        for (int n = 2; File.Exists(moved); n++) moved = $"{file}.unreadable-{nowUtc:yyyyMMdd-HHmmss}-{n}";
+        File.Move(file, moved);
+        string log = Path.ChangeExtension(file, null) + "-log.db"; // LiteDB's write-ahead log: scott-lab-log.db
+        if (File.Exists(log)) File.Move(log, moved + "-log");
+        return moved;
     }
 
     public string DataDir { get; }

@@ -229,4 +229,70 @@ public sealed class RunStoreTests : IDisposable
             Assert.NotNull(reopened.SetStatus(id, RunStatus.Completed));
         }
     }
+
+    [Theory]
+    [InlineData("random bytes")]
+    [InlineData("a text file")]
+    [InlineData("LiteDB's signature over garbage")]
+    public void AStoreFileThatIsNotALiteDbDatabaseIsNamedWithTheFixAndLeftAsItWasUntilMovedAside(string content)
+    {
+        string file = Path.Combine(_dir, RunStore.FileName);
+        byte[] bytes = content == "a text file"
+            ? System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("name: not a database\n", 2_000)))
+            : Enumerable.Range(0, content == "random bytes" ? 20_000 : 2 * 8192).Select(i => (byte)new Random(i).Next(256)).ToArray();
+        if (content == "LiteDB's signature over garbage") "** This is a LiteDB file **"u8.CopyTo(bytes.AsSpan(32)); // whole pages too
+        File.WriteAllBytes(file, bytes);
+
+        var e = Assert.Throws<RunStoreUnreadableException>(() => new RunStore(_dir));
+        Assert.Equal(file, e.File);
+        Assert.Contains($"The run store {file} cannot be read", e.Message);
+        Assert.Contains("move it aside", e.Message);
+        Assert.Equal(bytes, File.ReadAllBytes(file)); // nothing written to it
+
+        string moved = RunStore.MoveAside(_dir, new DateTime(2026, 12, 2, 11, 0, 0, DateTimeKind.Utc));
+        Assert.Equal(file + ".unreadable-20261202-110000", moved);
+        Assert.Equal(bytes, File.ReadAllBytes(moved));
+        using var fresh = new RunStore(_dir);
+        Assert.Empty(fresh.List());
+        Assert.NotNull(fresh.Get(fresh.Create(new RunRecord { Name = "after", Dataset = "fashion-mnist" }).Id));
+    }
+
+    [Fact]
+    public void AnUnreadableFileIsNotMovedOverAnEarlierOne()
+    {
+        string file = Path.Combine(_dir, RunStore.FileName);
+        var at = new DateTime(2026, 12, 2, 11, 0, 0, DateTimeKind.Utc);
+        File.WriteAllText(file, "first");
+        string first = RunStore.MoveAside(_dir, at);
+        File.WriteAllText(file, "second");
+        string second = RunStore.MoveAside(_dir, at);
+        Assert.NotEqual(first, second);
+        Assert.Equal("first", File.ReadAllText(first));
+        Assert.Equal("second", File.ReadAllText(second));
+    }
+
+    /// <summary>LiteDB marks a file it finds damaged (a byte of its header page); the store's AutoRebuild then rebuilds
+    /// it from its readable pages on the next open instead of failing every operation.</summary>
+    [Fact]
+    public void AFileLiteDbMarkedDamagedIsRebuiltOnTheNextOpenWithItsRuns()
+    {
+        string id;
+        using (var store = new RunStore(_dir))
+        {
+            id = store.Create(new RunRecord { Name = "kept", Dataset = "fashion-mnist" }).Id;
+            store.AppendMetrics(id, 9, new Dictionary<string, double> { ["loss"] = 1.5 });
+        }
+        string file = Path.Combine(_dir, RunStore.FileName);
+        const int invalidStateFlag = 191; // LiteDB 5's HeaderPage.P_INVALID_DATAFILE_STATE
+        using (var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite))
+        {
+            stream.Position = invalidStateFlag;
+            stream.WriteByte(1);
+        }
+
+        using var reopened = new RunStore(_dir);
+        Assert.Equal("kept", reopened.Get(id)!.Name);
+        Assert.Equal([9L], reopened.Metrics(id).Select(m => m.Step));
+        Assert.Equal(0, File.ReadAllBytes(file)[invalidStateFlag]); // rebuilt: no longer marked
+    }
 }
