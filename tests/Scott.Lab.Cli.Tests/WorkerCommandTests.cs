@@ -32,6 +32,22 @@ public sealed class WorkerCommandTests
     }
 
     [Fact]
+    public void AnUnreadableStoreIsAnErrorNamingTheFileAndTheFixAndIsLeftAsItWas()
+    {
+        string data = CliRunner.TempDir();
+        string file = Path.Combine(data, RunStore.FileName);
+        File.WriteAllText(file, "not a database");
+
+        var (exit, _, error) = CliRunner.Run("worker", "--run", "20261202-120000-deadbeef", "--data-dir", data);
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"error: The run store {file} cannot be read", error);
+        Assert.Contains("move it aside", error);
+        Assert.DoesNotContain("   at ", error); // no stack trace
+        Assert.Equal("not a database", File.ReadAllText(file));
+    }
+
+    [Fact]
     public void WorkerTrainsAStoredRunAndRecordsItsProgressInTheStore()
     {
         var (data, queued) = StoredRun(TinySpecYaml());

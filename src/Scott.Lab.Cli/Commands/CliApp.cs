@@ -60,7 +60,8 @@ public static class CliApp
         catch (Exception e) when (IsExpected(e))
         {
             stderr.WriteLine($"error: {e.Message}");
-            return e is ConfigException or PluginException or Engine.Interop.InteropException or Engine.Interop.WeightsFileException ? ExitConfigError : ExitFailure;
+            return e is ConfigException or PluginException or Engine.Interop.InteropException or Engine.Interop.WeightsFileException
+                or Runs.RunStoreUnreadableException ? ExitConfigError : ExitFailure;
         }
         catch (Exception e)
         {
@@ -73,7 +74,7 @@ public static class CliApp
 
     private static bool IsExpected(Exception e) =>
         e is ConfigException or PluginException or DatasetException or TrainingDivergedException or InvalidOperationException or IOException
-            or Engine.Interop.InteropException or Engine.Interop.WeightsFileException;
+            or Engine.Interop.InteropException or Engine.Interop.WeightsFileException or Runs.RunStoreUnreadableException;
 
     /// <summary>When "1", plugins load from --plugins and SCOTT_LAB_PLUGINS only (not the built-in folder, DATA/plugins or the settings').</summary>
     public const string PluginsOnlyVariable = "SCOTT_LAB_PLUGINS_ONLY";
@@ -115,7 +116,7 @@ public static class CliApp
             using var store = new Scott.Lab.Runs.RunStore(Settings(parsed).DataDir);
             stored = store.FindByDirectory(directory)?.Spec;
         }
-        catch (Exception e) when (e is IOException or LiteDB.LiteException or UnauthorizedAccessException) { } // no store here: the folder's copy
+        catch (Exception e) when (e is IOException or LiteDB.LiteException or UnauthorizedAccessException or Runs.RunStoreUnreadableException) { } // no store here: the folder's copy
         string file = Path.Combine(directory, "config.yaml");
         if (stored is null && !File.Exists(file))
             throw new ConfigException($"--run: {directory} is not a run of the store in {Settings(parsed).DataDir} and has no config.yaml; is it a run directory made by `scott-lab train`?");

@@ -19,12 +19,7 @@ public static class ScottLabServices
     {
         services.AddSingleton<PortalPaths>();
         services.AddSingleton(sp => new Presets(sp.GetRequiredService<PortalPaths>().ContentRoot)).AddScoped<Components.Forms.AdminKeyHolder>();
-        services.AddSingleton(sp =>
-        {
-            var store = new RunStore(sp.GetRequiredService<PortalPaths>().DataDir);
-            store.MigrateLegacySpecs(yaml => Engine.Config.ConfigLoader.ParseTree(yaml, "a stored run's spec"), Engine.Config.RetiredKeys.Strip); // runs recorded as YAML before
-            return store;
-        });
+        services.AddSingleton<RunStoreOpener>().AddSingleton(sp => sp.GetRequiredService<RunStoreOpener>().Open());
         services.AddSingleton<PortalPlugins>();
         services.AddPluginWatcherAndUploads();
         services.AddSingleton<AdminGate>();
