@@ -28,7 +28,12 @@ public sealed partial class RunStore : IDisposable
         mapper.Entity<EvaluationProgress>().Ignore(p => p.IsActive);
         SpecDocuments.Register(mapper);
         RegisterSweepTypes(mapper);
-        if (NotALiteDbFile(DatabaseFile) is { } problem) throw new RunStoreUnreadableException(DatabaseFile, problem);
+        if (NotALiteDbFile(DatabaseFile) is not null)
+        {
+            // A store that another process is creating this instant has its first page half written: look again.
+            Thread.Sleep(TimeSpan.FromSeconds(1));
+            if (NotALiteDbFile(DatabaseFile) is { } problem) throw new RunStoreUnreadableException(DatabaseFile, problem);
+        }
         // AutoRebuild: a file that LiteDB itself found damaged (and marked so) is rebuilt from its readable pages on
         // the next open, with a backup of the damaged file beside it.
         _db = new LiteDatabase(new ConnectionString { Filename = DatabaseFile, Connection = ConnectionType.Shared, AutoRebuild = true }, mapper);
