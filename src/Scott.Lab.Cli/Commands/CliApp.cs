@@ -51,6 +51,7 @@ public static class CliApp
             ExportCommand.Create(stdout, stderr),
             ImportCommand.Create(stdout, stderr),
             EmbedCommand.Create(stdout, stderr),
+            AdoptCommand.Create(stdout, stderr),
         };
         try
         {

@@ -24,7 +24,9 @@ public sealed class UnreadableRunStoreTests
         }
         string moved = Assert.Single(Directory.GetFiles(dataDir, RunStore.FileName + ".unreadable-*"));
         Assert.Equal(garbage, File.ReadAllBytes(moved));
-        Assert.Contains(moved, await client.GetStringAsync("/"));
+        string home = await client.GetStringAsync("/");
+        Assert.Contains(moved, home);
+        Assert.Contains($"scott-lab adopt --data-dir {dataDir}", home); // the way back for the runs
         // The new store works: a run recorded now is listed.
         var run = host.Store.Create(new RunRecord { Name = "after the move", Dataset = "fashion-mnist" });
         Assert.Equal([run.Id], host.Store.List().Select(r => r.Id));

@@ -22,8 +22,8 @@ public sealed class RunStoreOpener(PortalPaths paths, ILogger<RunStoreOpener> lo
             string moved = RunStore.MoveAside(paths.DataDir, DateTime.UtcNow);
             logger.LogError(e, "The run store could not be read; it was moved to {Moved} and an empty store started in its place.", moved);
             Notice = $"The run store could not be read ({e.InnerException?.Message}), so it was moved to {moved} and this portal " +
-                     $"started with an empty one. Nothing was deleted: the run folders under {Path.Combine(paths.DataDir, "runs")} " +
-                     "keep their checkpoints, metrics and results, and the moved file can be repaired with LiteDB's tools.";
+                     $"started with an empty one. Nothing was deleted: `scott-lab adopt --data-dir {paths.DataDir}` records the run " +
+                     $"folders under {Path.Combine(paths.DataDir, "runs")} again (spec, metrics, checkpoints, results; not names, tags or notes).";
             store = new RunStore(paths.DataDir);
         }
         // Runs recorded as YAML before specs were stored as documents.
