@@ -14,7 +14,7 @@ namespace Scott.Lab.Cli.Recording;
 /// What `scott-lab adopt` records for a folder the store does not know (e.g. after an unreadable store was moved
 /// aside). Names, tags and notes given in the portal lived only in the store and are not in the folder.
 /// </summary>
-public sealed class RunFolderReplay
+public sealed partial class RunFolderReplay
 {
     private static readonly JsonSerializerOptions Snake = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -51,6 +51,41 @@ public sealed class RunFolderReplay
         events.Add(Ended(steps, total, summary));
         return new RunFolderReplay(request, events);
     }
+
+    /// <summary>Every folder under the store's DATA/runs that holds a config.yaml, in name order.</summary>
+    public static IReadOnlyList<string> RunFolders(RunStore store) => Directory.Exists(store.RunsDir)
+        ? Directory.GetDirectories(store.RunsDir).Where(d => File.Exists(Path.Combine(d, "config.yaml"))).Order(StringComparer.Ordinal).ToList()
+        : [];
+
+    /// <summary>
+    /// Records <paramref name="folder"/> in <paramref name="store"/> under the folder's own name when that is a run id
+    /// nobody has (links to the run keep working), else under a new id. Returns null when the store already has it.
+    /// </summary>
+    public static RunRecord? Adopt(RunStore store, string folder)
+    {
+        folder = Path.GetFullPath(folder);
+        if (store.FindByDirectory(folder) is not null) return null;
+        var replay = Read(folder);
+        string name = Path.GetFileName(folder);
+        var run = store.Create(new RunRecord
+        {
+            Id = RunIdPattern().IsMatch(name) && store.Get(name) is null ? name : "",
+            Name = replay.Request.Name,
+            Directory = folder,
+            Spec = replay.Request.Spec,
+            Source = "cli",
+            Dataset = replay.Request.Dataset,
+            Tokenizer = replay.Request.Tokenizer,
+            Objective = replay.Request.Objective,
+            Status = RunStatus.Queued,
+            TotalSteps = replay.Request.TotalSteps,
+        });
+        foreach (var batch in replay.Events.Chunk(500)) store.ApplyEvents(run.Id, batch); // bounded transactions
+        return store.Get(run.Id);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{8}-\d{6}-[0-9a-f]{8}$")] // RunStore.NewRunId's form
+    private static partial System.Text.RegularExpressions.Regex RunIdPattern();
 
     private static RunEvent Started(RunDirectory directory, long? total)
     {

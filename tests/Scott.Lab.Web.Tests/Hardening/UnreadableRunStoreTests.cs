@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using Scott.Lab.Runs;
+using Scott.Lab.Web.Features.Runs;
 using Scott.Lab.Web.Tests.Integration;
 
 namespace Scott.Lab.Web.Tests.Hardening;
@@ -14,6 +16,14 @@ public sealed class UnreadableRunStoreTests
         byte[] garbage = Enumerable.Range(0, 3 * 8192).Select(i => (byte)(i * 7919 % 251)).ToArray();
         File.WriteAllBytes(file, garbage);
 
+        // A run the lost store knew, with what its folder holds.
+        const string lostId = "20261202-110000-0ddba11a";
+        string runDir = Path.Combine(dataDir, "runs", lostId);
+        Directory.CreateDirectory(runDir);
+        File.WriteAllText(Path.Combine(runDir, "config.yaml"), "name: lost-run\ndataset:\n  id: fashion-mnist\ntokenizer:\n  id: scott\nobjective:\n  id: mim-jepa\n");
+        File.WriteAllLines(Path.Combine(runDir, "metrics.jsonl"), ["{\"step\":2,\"loss\":0.9}", "{\"step\":4,\"loss\":0.7}"]);
+        File.WriteAllText(Path.Combine(runDir, "summary.json"), "{\"steps\":4,\"total_steps\":4,\"last_loss\":0.7,\"cancelled\":false}");
+
         using var host = new PortalHost(dataDir);
         var client = host.CreateClient();
         foreach (string page in new[] { "/", "/runs" })
@@ -24,12 +34,17 @@ public sealed class UnreadableRunStoreTests
         }
         string moved = Assert.Single(Directory.GetFiles(dataDir, RunStore.FileName + ".unreadable-*"));
         Assert.Equal(garbage, File.ReadAllBytes(moved));
+        // The run folders are recorded again in the background; the banner then says how many.
+        await host.Services.GetRequiredService<RunStoreOpener>().Adoption.WaitAsync(TimeSpan.FromMinutes(2));
         string home = await client.GetStringAsync("/");
         Assert.Contains(moved, home);
-        Assert.Contains($"scott-lab adopt --data-dir {dataDir}", home); // the way back for the runs
-        // The new store works: a run recorded now is listed.
+        Assert.Contains("1 of 1 run folders", home);
+        var lost = host.Store.Get(lostId)!;
+        Assert.Equal(("lost-run", RunStatus.Completed, 4L, 0.7), (lost.Name, lost.Status, lost.Step, lost.LastLoss));
+        Assert.Equal([2L, 4L], host.Store.Metrics(lostId).Select(m => m.Step));
+        // The new store takes new runs too.
         var run = host.Store.Create(new RunRecord { Name = "after the move", Dataset = "fashion-mnist" });
-        Assert.Equal([run.Id], host.Store.List().Select(r => r.Id));
+        Assert.Equal([run.Id, lostId], host.Store.List().Select(r => r.Id));
     }
 
     [Fact]
