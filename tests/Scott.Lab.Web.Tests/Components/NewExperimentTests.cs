@@ -116,12 +116,16 @@ public sealed class NewExperimentTests : PortalComponentTest
         var cut = await RenderWithTiny();
         cut.Find(Field("model.heads")).Input("3");
 
-        Assert.True(cut.Find("[data-testid=launch]").HasAttribute("disabled"));
-        Assert.Contains("model.heads: width 32 is not divisible by heads 3.", cut.Find("[data-testid=launch-blockers]").TextContent);
-        Assert.Contains("mud-alert-text-error", cut.Find("[data-testid=launch-blockers]").ClassName); // styled as an error, not a hint
+        // The input is handled asynchronously: on a busy machine the test waits for the state it leads to.
+        cut.WaitForAssertion(() =>
+        {
+            Assert.True(cut.Find("[data-testid=launch]").HasAttribute("disabled"));
+            Assert.Contains("model.heads: width 32 is not divisible by heads 3.", cut.Find("[data-testid=launch-blockers]").TextContent);
+            Assert.Contains("mud-alert-text-error", cut.Find("[data-testid=launch-blockers]").ClassName); // styled as an error, not a hint
+        }, TimeSpan.FromSeconds(30));
 
         cut.Find(Field("model.heads")).Input("2");
-        Assert.False(cut.Find("[data-testid=launch]").HasAttribute("disabled"));
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=launch]").HasAttribute("disabled")), TimeSpan.FromSeconds(30));
     }
 
     [Fact]
