@@ -119,6 +119,12 @@ public sealed partial class RunStore : IDisposable
     /// collided once with 16 bits; <see cref="Create"/> also retries a duplicate).</summary>
     public static string NewRunId() => $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..8]}";
 
+    /// <summary>Whether <paramref name="name"/> has the form <see cref="NewRunId"/> gives (e.g. a run folder's name).</summary>
+    public static bool IsRunIdForm(string name) => RunIdForm().IsMatch(name);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{8}-\d{6}-[0-9a-f]{8}$")]
+    private static partial System.Text.RegularExpressions.Regex RunIdForm();
+
     /// <summary>Where <see cref="Create"/> draws ids; replaced by tests to force a collision.</summary>
     internal Func<string> IdSource { get; set; } = NewRunId;
 

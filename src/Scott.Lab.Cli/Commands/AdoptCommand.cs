@@ -28,9 +28,10 @@ public static class AdoptCommand
             int adopted = 0;
             foreach (string folder in chosen)
             {
-                if (RunFolderReplay.Adopt(store, folder) is not { } run)
+                var (run, isNew) = RunFolderReplay.Adopt(store, folder);
+                if (!isNew)
                 {
-                    stdout.WriteLine($"{folder}: already run {store.FindByDirectory(folder)!.Id}, skipped");
+                    stdout.WriteLine($"{folder}: already run {run.Id}, skipped");
                     continue;
                 }
                 stdout.WriteLine($"{folder}: adopted as run {run.Id} ({run.Status.ToString().ToLowerInvariant()}, step {run.Step}): " +

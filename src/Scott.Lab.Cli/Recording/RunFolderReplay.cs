@@ -14,43 +14,9 @@ namespace Scott.Lab.Cli.Recording;
 /// What `scott-lab adopt` records for a folder the store does not know (e.g. after an unreadable store was moved
 /// aside). Names, tags and notes given in the portal lived only in the store and are not in the folder.
 /// </summary>
-public sealed partial class RunFolderReplay
+public static class RunFolderReplay
 {
     private static readonly JsonSerializerOptions Snake = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
-    private RunFolderReplay(CliRunRequest request, List<RunEvent> events) => (Request, Events) = (request, events);
-
-    public CliRunRequest Request { get; }
-    public IReadOnlyList<RunEvent> Events { get; }
-
-    /// <summary>Reads <paramref name="folder"/>; a folder without config.yaml is not a run folder (ConfigException).</summary>
-    public static RunFolderReplay Read(string folder)
-    {
-        var directory = new RunDirectory(folder);
-        if (!File.Exists(directory.ConfigFile))
-            throw new ConfigException($"{directory.Path} has no config.yaml: it is not a run folder made by `scott-lab train`.");
-        var spec = ConfigLoader.LoadTree(directory.ConfigFile);
-        var summary = directory.ReadSummary();
-        long? steps = summary?["steps"]?.GetValue<long>(), total = summary?["total_steps"]?.GetValue<long>();
-        var request = new CliRunRequest
-        {
-            Name = spec["name"]?.GetValue<string>() ?? Path.GetFileName(directory.Path),
-            Directory = directory.Path,
-            Spec = spec,
-            Dataset = spec["dataset"]?["id"]?.GetValue<string>() ?? "",
-            Tokenizer = spec["tokenizer"]?["id"]?.GetValue<string>() ?? "",
-            Objective = spec["objective"]?["id"]?.GetValue<string>() ?? "",
-            TotalSteps = total ?? 0,
-        };
-
-        var events = new List<RunEvent> { Started(directory, total) };
-        events.AddRange(MetricRows(directory));
-        foreach (string checkpoint in new Checkpoints(directory.Path).All())
-            if (StoreRecorder.CheckpointStep(checkpoint) is { } step) events.Add(RunEvents.Checkpoint(step, checkpoint));
-        events.AddRange(Evaluations(directory));
-        events.Add(Ended(steps, total, summary));
-        return new RunFolderReplay(request, events);
-    }
 
     /// <summary>Every folder under the store's DATA/runs that holds a config.yaml, in name order.</summary>
     public static IReadOnlyList<string> RunFolders(RunStore store) => Directory.Exists(store.RunsDir)
@@ -59,33 +25,40 @@ public sealed partial class RunFolderReplay
 
     /// <summary>
     /// Records <paramref name="folder"/> in <paramref name="store"/> under the folder's own name when that is a run id
-    /// nobody has (links to the run keep working), else under a new id. Returns null when the store already has it.
+    /// nobody has (links to the run keep working), else under a new id. Returns the run, and false when the store
+    /// already had it (nothing recorded). A folder without config.yaml is not a run folder (ConfigException).
     /// </summary>
-    public static RunRecord? Adopt(RunStore store, string folder)
+    public static (RunRecord Run, bool Adopted) Adopt(RunStore store, string folder)
     {
         folder = Path.GetFullPath(folder);
-        if (store.FindByDirectory(folder) is not null) return null;
-        var replay = Read(folder);
+        if (store.FindByDirectory(folder) is { } known) return (known, false);
+        if (!File.Exists(Path.Combine(folder, "config.yaml")))
+            throw new ConfigException($"{folder} has no config.yaml: it is not a run folder made by `scott-lab train`.");
+        var directory = new RunDirectory(folder);
+        var spec = ConfigLoader.LoadTree(directory.ConfigFile);
+        var summary = directory.ReadSummary();
+        long? steps = summary?["steps"]?.GetValue<long>(), total = summary?["total_steps"]?.GetValue<long>();
         string name = Path.GetFileName(folder);
-        var run = store.Create(new RunRecord
+        var run = store.RecordCliRun(new CliRunRequest
         {
-            Id = RunIdPattern().IsMatch(name) && store.Get(name) is null ? name : "",
-            Name = replay.Request.Name,
+            Name = spec["name"]?.GetValue<string>() ?? name,
             Directory = folder,
-            Spec = replay.Request.Spec,
-            Source = "cli",
-            Dataset = replay.Request.Dataset,
-            Tokenizer = replay.Request.Tokenizer,
-            Objective = replay.Request.Objective,
-            Status = RunStatus.Queued,
-            TotalSteps = replay.Request.TotalSteps,
-        });
-        foreach (var batch in replay.Events.Chunk(500)) store.ApplyEvents(run.Id, batch); // bounded transactions
-        return store.Get(run.Id);
-    }
+            Spec = spec,
+            Dataset = spec["dataset"]?["id"]?.GetValue<string>() ?? "",
+            Tokenizer = spec["tokenizer"]?["id"]?.GetValue<string>() ?? "",
+            Objective = spec["objective"]?["id"]?.GetValue<string>() ?? "",
+            TotalSteps = total ?? 0,
+        }, id: RunStore.IsRunIdForm(name) && store.Get(name) is null ? name : null);
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{8}-\d{6}-[0-9a-f]{8}$")] // RunStore.NewRunId's form
-    private static partial System.Text.RegularExpressions.Regex RunIdPattern();
+        var events = new List<RunEvent> { Started(directory, total) };
+        events.AddRange(MetricRows(directory));
+        foreach (string checkpoint in new Checkpoints(folder).All())
+            if (StoreRecorder.CheckpointStep(checkpoint) is { } step) events.Add(RunEvents.Checkpoint(step, checkpoint));
+        events.AddRange(Evaluations(directory, run.Id));
+        events.Add(Ended(steps, total, summary));
+        foreach (var batch in events.Chunk(500)) store.ApplyEvents(run.Id, batch); // bounded transactions
+        return (store.Get(run.Id)!, true);
+    }
 
     private static RunEvent Started(RunDirectory directory, long? total)
     {
@@ -120,7 +93,7 @@ public sealed partial class RunFolderReplay
     }
 
     /// <summary>eval/*.json as `eval` recorded them (best-*.json under protocol "best"); the curve file is not a result.</summary>
-    private static IEnumerable<RunEvent> Evaluations(RunDirectory directory)
+    private static IEnumerable<RunEvent> Evaluations(RunDirectory directory, string runId)
     {
         string folder = Path.Combine(directory.Path, "eval");
         if (!Directory.Exists(folder)) return [];
@@ -134,7 +107,7 @@ public sealed partial class RunFolderReplay
             if (result is null) continue;
             results.Add((result, file, Path.GetFileName(file).StartsWith("best", StringComparison.Ordinal) ? "best" : result.Protocol));
         }
-        return RunEvents.Evaluations("adopted", results).ToList();
+        return RunEvents.Evaluations(runId, results).ToList();
     }
 
     private static RunEvent Ended(long? steps, long? total, JsonObject? summary)

@@ -43,12 +43,14 @@ public sealed partial class RunStore
         e is { Kind: RunEventKind.Finished, Status: RunStatus.Cancelled, JobId: { } job } && run.IsSlurm && !run.StopRequested && run.JobId == job ? job : null;
 
     /// <summary>
-    /// The record of a CLI `train` (source "cli"): for --resume the run this store has for its folder, else a new one.
-    /// The one way both the CLI's own store and the portal's ingest API record it.
+    /// The record of a CLI `train` (source "cli"): for --resume the run this store has for its folder, else a new one
+    /// (under <paramref name="id"/> when given: `adopt` keeps a folder's own id). The one way the CLI's own store, the
+    /// portal's ingest API and `adopt` record it.
     /// </summary>
-    public RunRecord RecordCliRun(CliRunRequest request) =>
+    public RunRecord RecordCliRun(CliRunRequest request, string? id = null) =>
         (request.Resuming ? FindByDirectory(request.Directory) : null) ?? Create(new RunRecord
         {
+            Id = id ?? "",
             Name = request.Name,
             Directory = request.Directory,
             Spec = request.Spec,

@@ -47,7 +47,7 @@ public sealed class RunStoreOpener(PortalPaths paths, ILogger<RunStoreOpener> lo
         int adopted = 0;
         foreach (string folder in folders)
         {
-            try { if (RunFolderReplay.Adopt(store, folder) is not null) adopted++; }
+            try { if (RunFolderReplay.Adopt(store, folder).Adopted) adopted++; }
             catch (Exception e)
             {
                 logger.LogError(e, "Run folder {Folder} could not be recorded again.", folder);
